@@ -1,0 +1,106 @@
+"""What every wire-format adapter provides.
+
+An adapter maps one wire format (OpenAI Chat Completions, Anthropic Messages,
+…) to and from text deltas. It never touches the network (that is the
+transport's job) and never decides what to redact (that is the guard's).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tidegate.errors import BadRequestError, TidegateError
+from tidegate.guard.hook import StreamGuard
+from tidegate.sse import ServerSentEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """A client request body, parsed and checked.
+
+    Attributes:
+        body: The JSON object.
+        stream: Whether the client asked for a streamed response.
+        model: The ``model`` field, if any.
+    """
+
+    body: dict[str, Any]
+    stream: bool
+    model: str | None
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """Parse a request body that must be one JSON object.
+
+    Args:
+        raw: The body bytes (UTF-8 JSON).
+
+    Raises:
+        BadRequestError: Not UTF-8, not JSON, or not an object.
+    """
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequestError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadRequestError("request body must be a JSON object")
+    return body
+
+
+class StreamTranslator(Protocol):
+    """Per-response state that rewrites upstream SSE events for the client."""
+
+    def on_event(self, event: ServerSentEvent) -> list[bytes]:
+        """Translate one upstream event into the bytes to send to the client.
+
+        Raises:
+            PolicyViolation: The guard blocked the output.
+            UpstreamProtocolError: The upstream sent an in-stream error or
+                something that is not valid in its format.
+        """
+        ...
+
+    def on_end(self) -> list[bytes]:
+        """The upstream stream ended: flush held text.
+
+        Raises:
+            PolicyViolation: The guard blocked the remaining output.
+            UpstreamProtocolError: The stream ended before its terminator.
+        """
+        ...
+
+    def error_events(self, exc: TidegateError) -> list[bytes]:
+        """The in-stream error event for ``exc`` and the stream terminator."""
+        ...
+
+
+class WireAdapter(Protocol):
+    """One wire format."""
+
+    name: str
+
+    def parse_request(self, raw: bytes) -> ParsedRequest:
+        """Parse and check a client request body.
+
+        Raises:
+            BadRequestError: The body is malformed for this format.
+        """
+        ...
+
+    def error_body(self, exc: TidegateError) -> dict[str, Any]:
+        """The JSON error body for ``exc`` in this format."""
+        ...
+
+    def new_stream(self, guard: StreamGuard) -> StreamTranslator:
+        """Create the translator for one streamed response."""
+        ...
+
+    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> dict[str, Any]:
+        """Apply the guard to a complete (non-streamed) response body.
+
+        Raises:
+            PolicyViolation: The guard blocked the output.
+        """
+        ...

@@ -1,0 +1,130 @@
+"""The ``tidegate`` command line.
+
+Commands:
+    serve          run the gateway (starts the embedded model when no upstream
+                   is configured)
+    check-config   validate a YAML config and print each error with its key path
+
+Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tidegate.config import (
+    TidegateConfig,
+    UpstreamConfig,
+    load_config,
+    parse_config,
+    read_config_file,
+)
+from tidegate.errors import ConfigError, EmbeddedModelError
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tidegate", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--config", help="YAML config file (env TIDEGATE_CONFIG)")
+    serve.add_argument(
+        "--listen", help="HOST:PORT to bind (default 127.0.0.1:8080; env TIDEGATE_LISTEN)"
+    )
+    serve.add_argument(
+        "--upstream",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="upstream base URL, e.g. default=http://127.0.0.1:8101/v1 (repeatable; "
+        "env TIDEGATE_UPSTREAM, comma-separated)",
+    )
+    serve.add_argument("--log-level", default="info", help="debug, info, warning or error")
+
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("file", help="YAML config file")
+    return parser
+
+
+def _print_config_errors(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        print(f"error: {problem}", file=sys.stderr)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tidegate.app import create_app
+    from tidegate.embedded import EmbeddedModelServer
+    from tidegate.logs import configure_logging, get_logger
+
+    configure_logging(args.log_level)
+    log = get_logger("cli")
+    config = load_config(args.config, listen=args.listen, upstreams=args.upstream)
+    embedded: EmbeddedModelServer | None = None
+    if not config.upstreams:
+        embedded = EmbeddedModelServer(
+            n_ctx=config.embedded.n_ctx, startup_timeout_s=config.embedded.startup_timeout_s
+        )
+        log.info("embedded_model_starting")
+        url = embedded.start()
+        log.info("embedded_model_ready", base_url=url, model="SmolLM2-135M-Instruct")
+        config = _with_upstream(config, UpstreamConfig(name="embedded", base_url=url))
+    try:
+        host, port = config.host_port()
+        log.info("listening", host=host, port=port, upstreams=[u.name for u in config.upstreams])
+        uvicorn.run(
+            create_app(config),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+            log.info("embedded_model_stopped")
+    return 0
+
+
+def _with_upstream(config: TidegateConfig, upstream: UpstreamConfig) -> TidegateConfig:
+    return config.model_copy(update={"upstreams": (upstream,)})
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    parse_config(read_config_file(args.file))
+    print(f"{args.file}: ok")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tidegate`` command.
+
+    Args:
+        argv: Arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns:
+        The process exit code.
+    """
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "check-config":
+            return _check_config(args)
+    except ConfigError as exc:
+        _print_config_errors(exc)
+        return 2
+    except EmbeddedModelError as exc:
+        print(f"tidegate: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

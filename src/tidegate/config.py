@@ -1,0 +1,232 @@
+"""Configuration: pydantic models, YAML loading and validation errors.
+
+Every key is checked; unknown keys are errors (``extra="forbid"``), so a typo
+never silently disables a guardrail. :func:`load_config` reports every error
+with its key path, for example ``upstreams.0.timeouts.read_s``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tidegate.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timeouts(_Strict):
+    """Upstream timeouts, in seconds.
+
+    Attributes:
+        connect_s: TCP connect (and pool acquire) timeout.
+        read_s: Longest wait for the next bytes of a response.
+    """
+
+    connect_s: Annotated[float, Field(gt=0)] = 5.0
+    read_s: Annotated[float, Field(gt=0)] = 120.0
+
+
+class UpstreamConfig(_Strict):
+    """One upstream LLM API.
+
+    Attributes:
+        name: Unique name, referred to by routes and ``--upstream NAME=URL``.
+        base_url: Base URL including the version prefix, e.g.
+            ``http://127.0.0.1:8101/v1``.
+        format: Wire format the upstream speaks.
+        api_key_env: Name of an environment variable holding the key to send
+            upstream. When unset, the client's own auth header passes through.
+        timeouts: Connect and read timeouts.
+        max_connections: Size of the keep-alive connection pool.
+    """
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    base_url: Annotated[str, Field(pattern=r"^https?://")]
+    format: Literal["openai", "anthropic", "generic"] = "openai"
+    api_key_env: str | None = None
+    timeouts: Timeouts = Timeouts()
+    max_connections: Annotated[int, Field(ge=1)] = 100
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class LimitsConfig(_Strict):
+    """Request limits.
+
+    Attributes:
+        max_body_bytes: Largest accepted request body, in bytes (HTTP 413 above).
+    """
+
+    max_body_bytes: Annotated[int, Field(ge=1)] = 4 * 1024 * 1024
+
+
+class EmbeddedModelConfig(_Strict):
+    """The embedded SmolLM2 server started when no upstream is configured.
+
+    Attributes:
+        n_ctx: Context window, in tokens.
+        startup_timeout_s: Longest wait for the model server to become ready.
+    """
+
+    n_ctx: Annotated[int, Field(ge=256)] = 2048
+    startup_timeout_s: Annotated[float, Field(gt=0)] = 120.0
+
+
+class TidegateConfig(_Strict):
+    """The whole gateway configuration.
+
+    Attributes:
+        listen: ``HOST:PORT`` to bind.
+        upstreams: Upstream APIs; the first is the default route. Empty means
+            "start the embedded model".
+        limits: Request limits.
+        embedded: Settings of the embedded model server.
+    """
+
+    listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
+    upstreams: tuple[UpstreamConfig, ...] = ()
+    limits: LimitsConfig = LimitsConfig()
+    embedded: EmbeddedModelConfig = EmbeddedModelConfig()
+
+    @field_validator("upstreams")
+    @classmethod
+    def _unique_names(cls, value: tuple[UpstreamConfig, ...]) -> tuple[UpstreamConfig, ...]:
+        names = [u.name for u in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate upstream names: {', '.join(dupes)}")
+        return value
+
+    def host_port(self) -> tuple[str, int]:
+        """Split ``listen`` into host and port.
+
+        Returns:
+            ``(host, port)``; IPv6 brackets are removed.
+        """
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+def _format_errors(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "<root>"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{path}: {msg}")
+    return lines
+
+
+def parse_config(data: Mapping[str, Any]) -> TidegateConfig:
+    """Validate a configuration mapping.
+
+    Args:
+        data: Parsed YAML (or any mapping of the same shape).
+
+    Returns:
+        The validated configuration.
+
+    Raises:
+        ConfigError: With one ``"key.path: message"`` line per problem.
+    """
+    try:
+        return TidegateConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a mapping (not yet validated).
+
+    Args:
+        path: File path.
+
+    Raises:
+        ConfigError: The file cannot be read, is not YAML, or is not a mapping.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"<file>: cannot read {path}: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"<file>: invalid YAML: {exc}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(["<root>: the config must be a mapping of keys"])
+    return data
+
+
+def parse_upstream_flag(flag: str) -> dict[str, str]:
+    """Parse a ``--upstream NAME=URL`` command-line value.
+
+    Raises:
+        ConfigError: The value is not ``NAME=URL``.
+    """
+    name, sep, url = flag.partition("=")
+    if not sep or not name or not url:
+        raise ConfigError([f"--upstream: expected NAME=URL, got {flag!r}"])
+    return {"name": name, "base_url": url}
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    listen: str | None = None,
+    upstreams: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> TidegateConfig:
+    """Build the configuration from a file, environment and flags.
+
+    Precedence, lowest first: the YAML file, ``TIDEGATE_*`` environment
+    variables (``TIDEGATE_LISTEN``, ``TIDEGATE_CONFIG`` for the file path,
+    ``TIDEGATE_UPSTREAM`` as comma-separated ``NAME=URL``), then flags.
+    An upstream given by flag overrides the ``base_url`` of a configured one
+    with the same name, or is added in front (so it becomes the default).
+
+    Args:
+        path: YAML file, or None.
+        listen: ``--listen`` value.
+        upstreams: ``--upstream`` values, ``NAME=URL`` each.
+        environ: Environment to read (defaults to ``os.environ``).
+
+    Raises:
+        ConfigError: Any invalid input.
+    """
+    env = os.environ if environ is None else environ
+    path = path or env.get("TIDEGATE_CONFIG") or None
+    data = read_config_file(path) if path else {}
+    listen = listen or env.get("TIDEGATE_LISTEN")
+    if listen:
+        data["listen"] = listen
+    flags = list(upstreams)
+    if not flags and env.get("TIDEGATE_UPSTREAM"):
+        flags = [u.strip() for u in env["TIDEGATE_UPSTREAM"].split(",") if u.strip()]
+    if flags:
+        configured = [dict(u) if isinstance(u, dict) else u for u in data.get("upstreams") or []]
+        added = []
+        for flag in flags:
+            parsed = parse_upstream_flag(flag)
+            same = [
+                u for u in configured if isinstance(u, dict) and u.get("name") == parsed["name"]
+            ]
+            if same:
+                same[0]["base_url"] = parsed["base_url"]
+            else:
+                added.append(parsed)
+        data["upstreams"] = added + configured
+    return parse_config(data)

@@ -1,0 +1,5 @@
+"""Stream guard: protocol-agnostic scanning of text deltas."""
+
+from tidegate.guard.hook import GuardFactory, PassThroughFactory, PassThroughGuard, StreamGuard
+
+__all__ = ["GuardFactory", "PassThroughFactory", "PassThroughGuard", "StreamGuard"]

@@ -1,0 +1,45 @@
+"""Structured JSON logs (structlog).
+
+Log events carry codes, counts, policy names and event IDs, never detected
+values: a detected secret or PII value must not reach a log in clear text.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+import structlog
+
+
+def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
+    """Send structlog output as one JSON object per line.
+
+    Logging is process-wide configuration by nature; call this once from the
+    CLI, never from library code.
+
+    Args:
+        level: Minimum level name (``"debug"``, ``"info"``, ``"warning"``…).
+        stream: Where to write (default ``sys.stderr``).
+    """
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.WriteLoggerFactory(stream or sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
+    """A structured logger bound to a component name."""
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(component=name)
+    return logger

@@ -1,0 +1,136 @@
+"""The streaming relay: upstream SSE bytes → guard → client, with no buffering.
+
+:class:`SSERelayResponse` is a pure ASGI response (Starlette's advice for
+streaming: no ``BaseHTTPMiddleware``). It runs two tasks:
+
+* the pump reads upstream bytes as they arrive, decodes SSE events, passes
+  each through the wire-format translator (and so through the guard) and
+  sends the result in one ASGI message per upstream read;
+* the watcher waits for ``http.disconnect`` and, when the client goes away,
+  cancels the pump at once; the upstream response is then closed, which
+  drops the upstream connection and so cancels the upstream request.
+
+A keep-alive comment is sent whenever nothing was sent for ``keepalive_s``
+seconds (for instance while the guard holds text back), so that proxies with
+idle timeouts do not cut the stream.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import anyio
+import structlog
+from starlette.types import Receive, Scope, Send
+
+from tidegate.adapters.base import StreamTranslator
+from tidegate.errors import PolicyViolation, TidegateError, UpstreamError
+from tidegate.sse import SSEDecoder, encode_comment
+
+SSE_HEADERS = (
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+)
+
+
+class SSERelayResponse:
+    """ASGI response that relays one upstream event stream.
+
+    Args:
+        chunks: Upstream body bytes, as they arrive.
+        translator: The wire-format translator (wraps the guard).
+        close: Coroutine that closes the upstream response; always awaited
+            exactly once, shielded from cancellation.
+        keepalive_s: Idle time, in seconds, before a keep-alive comment.
+        logger: Structured logger bound to the request.
+    """
+
+    def __init__(
+        self,
+        *,
+        chunks: AsyncIterator[bytes],
+        translator: StreamTranslator,
+        close: Callable[[], Awaitable[None]],
+        keepalive_s: float,
+        logger: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        self._chunks = chunks
+        self._translator = translator
+        self._close = close
+        self._keepalive_s = keepalive_s
+        self._log = logger
+        self._send_lock = anyio.Lock()
+        self._last_send = time.monotonic()
+        self.client_disconnected = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the relay (ASGI entry point)."""
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": list(SSE_HEADERS)})
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._watch_disconnect, receive, tg.cancel_scope)
+                tg.start_soon(self._keepalive, send)
+                await self._pump(send)
+                tg.cancel_scope.cancel()
+            if not self.client_disconnected:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:  # the client socket broke while we were writing
+            self.client_disconnected = True
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._close()
+            if self.client_disconnected:
+                self._log.info("client_disconnected", upstream_cancelled=True)
+
+    async def _send_body(self, send: Send, body: bytes) -> None:
+        async with self._send_lock:
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+            self._last_send = time.monotonic()
+
+    async def _watch_disconnect(self, receive: Receive, scope: anyio.CancelScope) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self.client_disconnected = True
+                scope.cancel()
+                return
+
+    async def _keepalive(self, send: Send) -> None:
+        while True:
+            idle = time.monotonic() - self._last_send
+            if idle >= self._keepalive_s:
+                await self._send_body(send, encode_comment("keep-alive"))
+                continue
+            await anyio.sleep(self._keepalive_s - idle)
+
+    async def _pump(self, send: Send) -> None:
+        decoder = SSEDecoder()
+        translator = self._translator
+        out: list[bytes] = []
+        try:
+            async for chunk in self._chunks:
+                for event in decoder.feed(chunk):
+                    out.extend(translator.on_event(event))
+                out.extend(encode_comment(c) for c in decoder.take_comments())
+                if out:
+                    await self._send_body(send, b"".join(out))
+                    out.clear()
+            for event in decoder.flush():
+                out.extend(translator.on_event(event))
+            out.extend(translator.on_end())
+        except PolicyViolation as exc:
+            self._log.info("output_blocked", policy=exc.policy, event_id=exc.event_id)
+            out.extend(translator.error_events(exc))
+        except UpstreamError as exc:
+            self._log.warning("upstream_failed_mid_stream", error=exc.code)
+            out.extend(translator.error_events(exc))
+        except TidegateError as exc:
+            self._log.error("stream_failed", error=exc.code)
+            out.extend(translator.error_events(exc))
+        except Exception:
+            self._log.exception("stream_failed")
+            out.extend(translator.error_events(TidegateError("internal gateway error")))
+        if out:
+            await self._send_body(send, b"".join(out))
