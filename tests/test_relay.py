@@ -69,8 +69,13 @@ def test_non_streaming_is_byte_for_byte(upstream: ScriptedUpstream, gateway: str
     assert result.choices[0].message.content == "plain answer"
 
 
-def test_events_are_relayed_one_at_a_time(upstream: ScriptedUpstream, gateway: str) -> None:
-    """Event k+1 is only sent once the client has seen event k: no buffering anywhere."""
+def test_events_are_relayed_one_at_a_time(upstream: ScriptedUpstream,
+                                          make_gateway: GatewayFactory) -> None:
+    """Event k+1 is only sent once the client has seen event k: no buffering anywhere.
+
+    With no redact or block policy the guard holds nothing back, so this is
+    the pipe itself.
+    """
     events = chat_stream(PIECES)
     seen = [threading.Event() for _ in events]
 
@@ -80,8 +85,10 @@ def test_events_are_relayed_one_at_a_time(upstream: ScriptedUpstream, gateway: s
     upstream.reset(Script(events=events, gate=gate))
     decoder = SSEDecoder()
     count = 0
-    with httpx.stream("POST", gateway + "/v1/chat/completions",
-                      json={"model": "m", "messages": MESSAGES, "stream": True}) as r:
+    with make_gateway({"policies": []}) as gateway, httpx.stream(
+        "POST", gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": MESSAGES, "stream": True},
+    ) as r:
         for piece in r.iter_raw():
             for _ in decoder.feed(piece):
                 seen[count].set()

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from tidegate.adapters.base import WireAdapter
+from tidegate.adapters.base import ParsedRequest, WireAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
 from tidegate.config import TidegateConfig
 from tidegate.errors import (
@@ -31,7 +31,7 @@ from tidegate.errors import (
     TidegateError,
     UpstreamError,
 )
-from tidegate.guard.hook import GuardFactory, PassThroughFactory
+from tidegate.guard.engine import GuardEngine
 from tidegate.logs import get_logger
 from tidegate.relay import SSERelayResponse
 from tidegate.upstream import Upstream
@@ -47,13 +47,13 @@ class Gateway:
     Attributes:
         config: The validated configuration.
         upstreams: Upstreams by name, in config order (the first is default).
-        guard_factory: Builds one guard per request.
+        engine: The guard engine (input guard, one output guard per request).
         keepalive_s: Idle seconds before an SSE keep-alive comment.
     """
 
     config: TidegateConfig
     upstreams: dict[str, Upstream]
-    guard_factory: GuardFactory
+    engine: GuardEngine
     keepalive_s: float = 15.0
     adapters: dict[str, WireAdapter] = field(default_factory=dict)
 
@@ -144,8 +144,9 @@ async def proxy_completion(
     try:
         raw = await read_body(request, gateway.config.limits.max_body_bytes)
         parsed = adapter.parse_request(raw)
+        raw = guard_input(gateway.engine, adapter, parsed, raw)
         upstream = gateway.default_upstream()
-        guard = gateway.guard_factory.new_stream()
+        guard = gateway.engine.new_stream()
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
             upstream.open("POST", path, headers=request.headers, content=raw)
@@ -175,6 +176,30 @@ async def proxy_completion(
         return error_response(adapter, exc)
     finally:
         await stack.aclose()
+
+
+def guard_input(
+    engine: GuardEngine, adapter: WireAdapter, parsed: ParsedRequest, raw: bytes
+) -> bytes:
+    """Guard the prompt texts; return the body to send upstream.
+
+    The client's bytes go upstream unchanged unless a redaction changed a text.
+
+    Raises:
+        PolicyViolation: An input block policy matched.
+    """
+    if not engine.input_plan.detectors:
+        return raw
+    changed = False
+
+    def guard(text: str, channel: str) -> str:
+        nonlocal changed
+        out = engine.guard_input_text(text, channel=channel)
+        changed |= out != text
+        return out
+
+    adapter.map_input_texts(parsed.body, guard)
+    return json.dumps(parsed.body, ensure_ascii=False).encode() if changed else raw
 
 
 def _guard_json_body(
@@ -249,16 +274,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(
     config: TidegateConfig,
     *,
-    guard_factory: GuardFactory | None = None,
-    keepalive_s: float = 15.0,
+    engine: GuardEngine | None = None,
+    keepalive_s: float | None = None,
 ) -> ASGIApp:
     """Build a gateway application.
 
     Args:
         config: Validated configuration; its upstreams must be set (the CLI
             adds the embedded model's before calling this).
-        guard_factory: Guard to apply; defaults to pass-through.
-        keepalive_s: Idle seconds before an SSE keep-alive comment.
+        engine: Guard engine; built from ``config`` by default.
+        keepalive_s: Idle seconds before an SSE keep-alive comment
+            (default ``streaming.keepalive_s``).
+
+    Raises:
+        ConfigError: The policies or custom detectors are invalid.
 
     Returns:
         A Starlette application; ``app.state.gateway`` is its :class:`Gateway`.
@@ -266,8 +295,8 @@ def create_app(
     gateway = Gateway(
         config=config,
         upstreams={u.name: Upstream(u) for u in config.upstreams},
-        guard_factory=guard_factory or PassThroughFactory(),
-        keepalive_s=keepalive_s,
+        engine=engine or GuardEngine(config),
+        keepalive_s=config.streaming.keepalive_s if keepalive_s is None else keepalive_s,
         adapters={"openai": OpenAIChatAdapter()},
     )
 

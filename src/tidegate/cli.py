@@ -11,8 +11,10 @@ Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from tidegate.config import (
     TidegateConfig,
@@ -72,6 +74,9 @@ def _serve(args: argparse.Namespace) -> int:
         url = embedded.start()
         log.info("embedded_model_ready", base_url=url, model="SmolLM2-135M-Instruct")
         config = _with_upstream(config, UpstreamConfig(name="embedded", base_url=url))
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into
+    # SystemExit so that the ``finally`` below still stops the child process.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         host, port = config.host_port()
         log.info("listening", host=host, port=port, upstreams=[u.name for u in config.upstreams])
@@ -88,6 +93,10 @@ def _serve(args: argparse.Namespace) -> int:
             embedded.stop()
             log.info("embedded_model_stopped")
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _with_upstream(config: TidegateConfig, upstream: UpstreamConfig) -> TidegateConfig:

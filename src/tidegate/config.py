@@ -83,6 +83,103 @@ class EmbeddedModelConfig(_Strict):
     startup_timeout_s: Annotated[float, Field(gt=0)] = 120.0
 
 
+Strategy = Literal["end_only", "periodic", "sentence_boundary", "continuous"]
+Action = Literal["observe", "redact", "block"]
+Direction = Literal["input", "output", "both"]
+
+
+class StreamingConfig(_Strict):
+    """When the output guard evaluates a stream.
+
+    Attributes:
+        strategy: ``continuous`` evaluates on every delta; ``periodic`` every
+            ``eval_interval_chars`` chars, ``eval_interval_tokens`` deltas or
+            ``max_eval_interval_ms`` ms, whichever comes first;
+            ``sentence_boundary`` when a delta ends a sentence (``.!?`` or a
+            newline); ``end_only`` once, at the end of the stream.
+        eval_interval_chars: ``periodic``: chars of new text between evaluations.
+        eval_interval_tokens: ``periodic``: deltas (≈ tokens) between evaluations.
+        max_eval_interval_ms: ``periodic`` and ``sentence_boundary``: longest
+            time between evaluations while text arrives, in ms.
+        max_buffer_chars: Any strategy: force an evaluation when this many
+            chars are unevaluated.
+        early_termination: ``false`` turns output ``block`` into record-only:
+            the finding is recorded and the stream finishes.
+        keepalive_s: Idle seconds before an SSE keep-alive comment is sent
+            (the guard may hold text back for a while).
+    """
+
+    strategy: Strategy = "continuous"
+    eval_interval_chars: Annotated[int, Field(ge=1)] = 500
+    eval_interval_tokens: Annotated[int, Field(ge=1)] = 100
+    max_eval_interval_ms: Annotated[int, Field(ge=1)] = 2000
+    max_buffer_chars: Annotated[int, Field(ge=1)] = 10000
+    early_termination: bool = True
+    keepalive_s: Annotated[float, Field(gt=0)] = 15.0
+
+
+class PolicyConfig(_Strict):
+    """One guardrail policy.
+
+    Attributes:
+        name: Unique policy name, reported in errors and findings.
+        detectors: Detector groups (``pii``, ``secrets``) or detector names.
+        direction: Which text it applies to.
+        action: ``observe`` records, ``redact`` replaces spans with a
+            placeholder, ``block`` refuses the input or ends the output.
+        placeholder: Redaction text; ``{entity_type}`` and ``{detector}`` are
+            filled in. Defaults to ``redaction.placeholder``.
+    """
+
+    name: Annotated[str, Field(min_length=1)]
+    detectors: Annotated[tuple[str, ...], Field(min_length=1)]
+    direction: Direction = "both"
+    action: Action = "block"
+    placeholder: str | None = None
+
+
+class CustomDetectorConfig(_Strict):
+    """A detector defined in config.
+
+    Attributes:
+        name: Unique detector name, usable in ``policies[].detectors``.
+        type: ``regex`` (one bounded pattern) or ``keywords``.
+        pattern: ``regex`` only: the pattern; unbounded quantifiers are errors.
+        keywords: ``keywords`` only: the words or phrases.
+        case_sensitive: Match case exactly (``keywords``; ``regex`` uses the
+            pattern's own flags unless this is false and ``ignore_case`` set).
+        ignore_case: ``regex`` only: case-insensitive matching.
+        entity_type: Entity label reported (default: the name, upper-cased).
+        placeholder: Redaction text for this detector.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    type: Literal["regex", "keywords"]
+    pattern: str | None = None
+    keywords: tuple[str, ...] = ()
+    case_sensitive: bool = False
+    ignore_case: bool = False
+    entity_type: str | None = None
+    placeholder: str = ""
+
+
+class RedactionConfig(_Strict):
+    """Redaction defaults.
+
+    Attributes:
+        placeholder: Default placeholder; ``{entity_type}`` and ``{detector}``
+            are filled in (``[EMAIL_ADDRESS]``).
+    """
+
+    placeholder: str = "[{entity_type}]"
+
+
+DEFAULT_POLICIES = (
+    PolicyConfig(name="redact-pii", detectors=("pii",), direction="both", action="redact"),
+    PolicyConfig(name="block-secrets", detectors=("secrets",), direction="both", action="block"),
+)
+
+
 class TidegateConfig(_Strict):
     """The whole gateway configuration.
 
@@ -92,12 +189,33 @@ class TidegateConfig(_Strict):
             "start the embedded model".
         limits: Request limits.
         embedded: Settings of the embedded model server.
+        streaming: Output evaluation strategy.
+        policies: Guardrail policies (default: redact PII and block secrets,
+            both directions).
+        custom_detectors: Config-defined regex and keyword detectors.
+        redaction: Redaction defaults.
+        fail_open: When a detector fails, let the text through (logged)
+            instead of blocking it. Default false: guardrails fail closed.
     """
 
     listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
     upstreams: tuple[UpstreamConfig, ...] = ()
     limits: LimitsConfig = LimitsConfig()
     embedded: EmbeddedModelConfig = EmbeddedModelConfig()
+    streaming: StreamingConfig = StreamingConfig()
+    policies: tuple[PolicyConfig, ...] = DEFAULT_POLICIES
+    custom_detectors: tuple[CustomDetectorConfig, ...] = ()
+    redaction: RedactionConfig = RedactionConfig()
+    fail_open: bool = False
+
+    @field_validator("policies")
+    @classmethod
+    def _unique_policies(cls, value: tuple[PolicyConfig, ...]) -> tuple[PolicyConfig, ...]:
+        names = [p.name for p in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate policy names: {', '.join(dupes)}")
+        return value
 
     @field_validator("upstreams")
     @classmethod

@@ -105,6 +105,15 @@ class SSERelayResponse:
                 continue
             await anyio.sleep(self._keepalive_s - idle)
 
+    def _flush_then_error(self, exc: UpstreamError) -> list[bytes]:
+        """Release what the guard still holds (fully evaluated), then the error."""
+        try:
+            flushed = self._translator.flush()
+        except PolicyViolation as violation:
+            self._log.info("output_blocked", policy=violation.policy, event_id=violation.event_id)
+            return self._translator.error_events(violation)
+        return [*flushed, *self._translator.error_events(exc)]
+
     async def _pump(self, send: Send) -> None:
         decoder = SSEDecoder()
         translator = self._translator
@@ -125,7 +134,7 @@ class SSERelayResponse:
             out.extend(translator.error_events(exc))
         except UpstreamError as exc:
             self._log.warning("upstream_failed_mid_stream", error=exc.code)
-            out.extend(translator.error_events(exc))
+            out.extend(self._flush_then_error(exc))
         except TidegateError as exc:
             self._log.error("stream_failed", error=exc.code)
             out.extend(translator.error_events(exc))

@@ -8,12 +8,16 @@ transport's job) and never decides what to redact (that is the guard's).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tidegate.errors import BadRequestError, TidegateError
 from tidegate.guard.hook import StreamGuard
 from tidegate.sse import ServerSentEvent
+
+InputGuard = Callable[[str, str], str]
+"""Guards one input text: ``(text, channel) -> text to send upstream``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,14 @@ class StreamTranslator(Protocol):
         """
         ...
 
+    def flush(self) -> list[bytes]:
+        """Evaluate and release every held event (the upstream failed).
+
+        Raises:
+            PolicyViolation: The guard blocked the held output.
+        """
+        ...
+
     def on_end(self) -> list[bytes]:
         """The upstream stream ended: flush held text.
 
@@ -91,6 +103,14 @@ class WireAdapter(Protocol):
 
     def error_body(self, exc: TidegateError) -> dict[str, Any]:
         """The JSON error body for ``exc`` in this format."""
+        ...
+
+    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> None:
+        """Apply ``guard`` to every prompt text of a request body, in place.
+
+        Raises:
+            PolicyViolation: The guard blocked an input text.
+        """
         ...
 
     def new_stream(self, guard: StreamGuard) -> StreamTranslator:

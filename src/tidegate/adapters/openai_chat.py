@@ -12,16 +12,18 @@ the openai SDK raises it as ``openai.APIError`` (see ``openai/_streaming.py``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from tidegate.adapters.base import ParsedRequest, parse_json_object
+from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
+from tidegate.adapters.release import PendingEvent, ReleaseQueue
 from tidegate.errors import (
     BadRequestError,
     PolicyViolation,
     TidegateError,
     UpstreamProtocolError,
 )
-from tidegate.guard.hook import StreamGuard
+from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
 DONE = encode_event("[DONE]")
@@ -50,21 +52,43 @@ def openai_error_body(exc: TidegateError) -> dict[str, Any]:
     return {"error": error}
 
 
+def guard_content(content: Any, guard: InputGuard, channel: str) -> Any:
+    """Guard a ``content`` value: a string or a list of parts with ``text``."""
+    if isinstance(content, str):
+        return guard(content, channel)
+    if isinstance(content, list):
+        for j, part in enumerate(content):
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                part["text"] = guard(part["text"], f"{channel}.{j}")
+    return content
+
+
+def guard_message(message: dict[str, Any], guard: InputGuard, channel: str) -> None:
+    """Guard one chat message in place (content, refusal, tool-call arguments)."""
+    if "content" in message:
+        message["content"] = guard_content(message["content"], guard, channel)
+    for k, call in enumerate(message.get("tool_calls") or ()):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+            fn["arguments"] = guard(fn["arguments"], f"{channel}.tool_calls.{k}")
+
+
 class OpenAIChatTranslator:
     """Rewrites one Chat Completions event stream through a guard."""
 
     def __init__(self, guard: StreamGuard) -> None:
-        self._guard = guard
-        self._channels: dict[int, dict[str, None]] = {}
-        self._meta: dict[str, Any] = {}
+        self._queue = ReleaseQueue(guard)
         self._done = False
         self._upstream_error = False
 
     def on_event(self, event: ServerSentEvent) -> list[bytes]:
         """Translate one upstream event (see :class:`StreamTranslator`)."""
+        queue = self._queue
         if event.data.startswith("[DONE]"):
             self._done = True
-            return [*self._flush_all(), DONE]
+            queue.end_all()
+            queue.add(DONE)
+            return queue.drain()
         try:
             obj = json.loads(event.data)
         except ValueError:
@@ -72,101 +96,61 @@ class OpenAIChatTranslator:
         if not isinstance(obj, dict):
             # Unparseable events cannot be guarded: fail closed, do not relay.
             raise UpstreamProtocolError("upstream sent an event that is not a JSON object")
+        original = encode_event(event.data, event=event.event)
         if "error" in obj and "choices" not in obj:
             self._upstream_error = True
-            return [encode_event(event.data, event=event.event)]
-        for key in ("id", "object", "created", "model", "system_fingerprint"):
-            if key in obj:
-                self._meta[key] = obj[key]
-        changed = False
+            queue.add(original)
+            return queue.drain()
+        pending = queue.add(original, lambda: encode_event(dumps(obj), event=event.event))
         for choice in obj.get("choices") or ():
             if isinstance(choice, dict):
-                changed |= self._guard_choice(choice)
-        if not changed:
-            return [encode_event(event.data, event=event.event)]
-        return [encode_event(dumps(obj), event=event.event)]
+                self._guard_choice(pending, choice)
+        return queue.drain()
+
+    def flush(self) -> list[bytes]:
+        """Release every held event after a final evaluation."""
+        self._queue.end_all()
+        return self._queue.drain()
 
     def on_end(self) -> list[bytes]:
-        """Flush; a stream that ended without ``[DONE]`` gets an error event."""
+        """Flush; a stream that ended without ``[DONE]`` also gets an error event."""
         if self._done or self._upstream_error:
-            return []
-        flushed = self._flush_all()
+            return self.flush()
+        flushed = self.flush()
         return [*flushed, *self.error_events(UpstreamProtocolError("upstream stream ended early"))]
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
-        """``data: {"error": ...}`` then ``data: [DONE]``."""
+        """``data: {"error": ...}`` then ``data: [DONE]``; held events are dropped."""
         self._done = True
         return [encode_event(dumps(openai_error_body(exc))), DONE]
 
-    def _channel(self, index: int, name: str) -> str:
-        channel = f"{index}:{name}"
-        self._channels.setdefault(index, {})[channel] = None
-        return channel
-
-    def _guard_choice(self, choice: dict[str, Any]) -> bool:
+    def _guard_choice(self, pending: PendingEvent, choice: dict[str, Any]) -> None:
+        queue = self._queue
         index = choice.get("index", 0)
         if not isinstance(index, int):
             index = 0
         delta = choice.get("delta")
-        changed = False
         if isinstance(delta, dict):
             for field in _TEXT_FIELDS:
                 text = delta.get(field)
                 if isinstance(text, str):
-                    out = self._guard.push(self._channel(index, field), text)
-                    if out != text:
-                        delta[field] = out
-                        changed = True
+                    queue.text(pending, f"{index}:{field}", text, _setter(delta, field))
             for call in delta.get("tool_calls") or ():
-                if not isinstance(call, dict):
-                    continue
-                fn = call.get("function")
-                args = fn.get("arguments") if isinstance(fn, dict) else None
-                if isinstance(fn, dict) and isinstance(args, str):
-                    channel = self._channel(index, f"tool:{call.get('index', 0)}")
-                    out = self._guard.push(channel, args)
-                    if out != args:
-                        fn["arguments"] = out
-                        changed = True
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                    channel = f"{index}:tool:{call.get('index', 0)}"
+                    queue.text(pending, channel, fn["arguments"], _setter(fn, "arguments"))
         if choice.get("finish_reason") is not None:
-            if not isinstance(delta, dict):
-                delta = choice["delta"] = {}
-            changed |= self._flush_choice(index, delta)
-        return changed
+            for channel in queue.channels():
+                if channel.startswith(f"{index}:"):
+                    queue.end(channel)
 
-    def _flush_choice(self, index: int, delta: dict[str, Any]) -> bool:
-        changed = False
-        for channel in self._channels.pop(index, {}):
-            rest = self._guard.end(channel)
-            if not rest:
-                continue
-            changed = True
-            kind = channel.split(":", 2)[1]
-            if kind in _TEXT_FIELDS:
-                delta[kind] = (delta.get(kind) or "") + rest
-                continue
-            tool_index = int(channel.rsplit(":", 1)[1])
-            calls = delta.setdefault("tool_calls", [])
-            for call in calls:
-                if isinstance(call, dict) and call.get("index", 0) == tool_index:
-                    fn = call.setdefault("function", {})
-                    fn["arguments"] = (fn.get("arguments") or "") + rest
-                    break
-            else:
-                calls.append({"index": tool_index, "function": {"arguments": rest}})
-        return changed
 
-    def _flush_all(self) -> list[bytes]:
-        events = []
-        for index in list(self._channels):
-            delta: dict[str, Any] = {}
-            if self._flush_choice(index, delta):
-                chunk = {
-                    **self._meta,
-                    "choices": [{"index": index, "delta": delta, "finish_reason": None}],
-                }
-                events.append(encode_event(dumps(chunk)))
-        return events
+def _setter(container: dict[str, Any], key: str) -> Callable[[str], None]:
+    def apply(value: str) -> None:
+        container[key] = value
+
+    return apply
 
 
 class OpenAIChatAdapter:
@@ -192,6 +176,16 @@ class OpenAIChatAdapter:
         """OpenAI-shaped error JSON."""
         return openai_error_body(exc)
 
+    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> None:
+        """Guard every message's text: string content, text parts, tool-call arguments.
+
+        Raises:
+            PolicyViolation: The guard blocked an input text.
+        """
+        for i, message in enumerate(body.get("messages") or ()):
+            if isinstance(message, dict):
+                guard_message(message, guard, f"messages.{i}")
+
     def new_stream(self, guard: StreamGuard) -> OpenAIChatTranslator:
         """A translator for one streamed response."""
         return OpenAIChatTranslator(guard)
@@ -212,11 +206,10 @@ class OpenAIChatAdapter:
             for field in _TEXT_FIELDS:
                 text = message.get(field)
                 if isinstance(text, str):
-                    channel = f"{index}:{field}"
-                    message[field] = guard.push(channel, text) + guard.end(channel)
+                    message[field] = guard_whole(guard, f"{index}:{field}", text)
             for j, call in enumerate(message.get("tool_calls") or ()):
                 fn = call.get("function") if isinstance(call, dict) else None
                 if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                     channel = f"{index}:tool:{j}"
-                    fn["arguments"] = guard.push(channel, fn["arguments"]) + guard.end(channel)
+                    fn["arguments"] = guard_whole(guard, channel, fn["arguments"])
         return body

@@ -21,7 +21,15 @@ Validator = Callable[[str], bool]
 
 
 class DetectorError(Exception):
-    """A detector failed while scanning. The policy engine fails closed on it."""
+    """A detector failed while scanning. The policy engine fails closed on it.
+
+    Attributes:
+        detector: Name of the detector that failed.
+    """
+
+    def __init__(self, message: str, detector: str = "") -> None:
+        super().__init__(message)
+        self.detector = detector
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +113,7 @@ class PatternDetector:
             try:
                 ok = self.validator(match.string[start:end])
             except Exception as exc:  # a broken validator must not pass silently
-                raise DetectorError(f"detector {self.name!r} validator failed") from exc
+                raise DetectorError(f"detector {self.name!r} validator failed", self.name) from exc
             if not ok:
                 return None
         return Finding(self.name, self.entity_type, start + offset, end + offset, self.score)

@@ -1,0 +1,82 @@
+"""The audit log: one record per finding, never the detected value.
+
+Each record has the finding's detector, entity type, span offsets and score,
+the policy and action taken, and a unique ``event_id`` that also appears in
+the error the client receives when a policy blocks. The detected text itself
+is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tidegate.logs import get_logger
+
+
+def new_event_id() -> str:
+    """A unique guard event ID (``evt_`` + 24 hex chars)."""
+    return "evt_" + uuid.uuid4().hex[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class GuardEvent:
+    """One finding and what was done about it.
+
+    Attributes:
+        event_id: Unique ID, shared with the client-facing error on block.
+        direction: ``"input"`` or ``"output"``.
+        policy: Policy name (``"<fail-closed>"`` style names for failures).
+        action: ``"observe"``, ``"redact"``, ``"block"``, or ``"block_recorded"``
+            (a block under ``early_termination: false``).
+        detector: Detector name.
+        entity_type: Entity label.
+        start: Span start, in chars of the scanned text (per channel).
+        end: Span end (exclusive).
+        score: Detector score in [0, 1].
+        channel: Output channel (``"0:content"``) or input text index.
+    """
+
+    event_id: str
+    direction: str
+    policy: str
+    action: str
+    detector: str
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    channel: str = ""
+
+
+class AuditLog:
+    """Keeps recent guard events in memory and optionally appends them to a file.
+
+    Args:
+        max_events: How many recent events to keep in memory.
+        path: Optional JSON-lines file to append every event to.
+    """
+
+    def __init__(self, max_events: int = 10_000, path: str | Path | None = None) -> None:
+        self._events: deque[GuardEvent] = deque(maxlen=max_events)
+        self._path = Path(path) if path else None
+        self._lock = threading.Lock()
+        self._log = get_logger("audit")
+
+    def record(self, event: GuardEvent) -> None:
+        """Store one event and log it (without any detected value)."""
+        with self._lock:
+            self._events.append(event)
+            if self._path is not None:
+                with self._path.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(asdict(event)) + "\n")
+        self._log.info("finding", **asdict(event))
+
+    def events(self) -> list[GuardEvent]:
+        """A snapshot of the recent events, oldest first."""
+        with self._lock:
+            return list(self._events)

@@ -1,0 +1,223 @@
+"""Policies resolved against detectors, per direction, and redaction.
+
+A :class:`Plan` is everything the guard needs for one direction: which
+detectors to run, which policies each detector's findings fall under, and
+which detectors *enforce* (redact or block) and so bound the holdback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tidegate.config import CustomDetectorConfig, TidegateConfig
+from tidegate.detectors import (
+    Finding,
+    PatternDetector,
+    default_detectors,
+    keyword_detector,
+    regex_detector,
+    resolve,
+)
+from tidegate.errors import ConfigError
+
+SEVERITY = {"observe": 0, "redact": 1, "block": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A resolved policy.
+
+    Attributes:
+        name: Policy name.
+        detectors: Its detectors.
+        direction: ``"input"``, ``"output"`` or ``"both"``.
+        action: ``"observe"``, ``"redact"`` or ``"block"``.
+        placeholder: Redaction template (``{entity_type}``, ``{detector}``).
+    """
+
+    name: str
+    detectors: tuple[PatternDetector, ...]
+    direction: str
+    action: str
+    placeholder: str
+
+    def applies_to(self, direction: str) -> bool:
+        """Whether the policy covers ``direction`` (``"input"``/``"output"``)."""
+        return self.direction in (direction, "both")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to run for one direction.
+
+    Attributes:
+        direction: ``"input"`` or ``"output"``.
+        detectors: Every detector any policy of this direction uses, once.
+        policies: Per detector name, its policies, most severe first.
+        enforcing: Detectors under a redact or block policy; only these hold
+            text back.
+    """
+
+    direction: str
+    detectors: tuple[PatternDetector, ...]
+    policies: dict[str, tuple[Policy, ...]]
+    enforcing: tuple[PatternDetector, ...]
+
+    def top_policy(self, detector: str) -> Policy:
+        """The most severe policy that covers ``detector``."""
+        return self.policies[detector][0]
+
+    def placeholder(self, finding: Finding) -> str:
+        """Redaction text for ``finding``: its most severe redact policy's template."""
+        for policy in self.policies[finding.detector]:
+            if policy.action == "redact":
+                return policy.placeholder.format(
+                    entity_type=finding.entity_type, detector=finding.detector
+                )
+        return f"[{finding.entity_type}]"
+
+
+def build_custom_detector(spec: CustomDetectorConfig) -> PatternDetector:
+    """Build a config-defined detector.
+
+    Raises:
+        ValueError: Missing pattern/keywords, or an invalid or unbounded pattern.
+    """
+    if spec.type == "regex":
+        if not spec.pattern:
+            raise ValueError("a regex detector needs 'pattern'")
+        return regex_detector(
+            spec.name,
+            spec.pattern,
+            entity_type=spec.entity_type,
+            placeholder=spec.placeholder,
+            ignore_case=spec.ignore_case,
+        )
+    if not spec.keywords:
+        raise ValueError("a keywords detector needs 'keywords'")
+    return keyword_detector(
+        spec.name,
+        spec.keywords,
+        case_sensitive=spec.case_sensitive,
+        entity_type=spec.entity_type,
+        placeholder=spec.placeholder,
+    )
+
+
+def build_policies(config: TidegateConfig) -> tuple[Policy, ...]:
+    """Resolve the configured policies against built-in and custom detectors.
+
+    Raises:
+        ConfigError: A custom detector is invalid, or a policy names an
+            unknown detector; the message has the key path.
+    """
+    available = list(default_detectors())
+    problems = []
+    for i, spec in enumerate(config.custom_detectors):
+        try:
+            available.append(build_custom_detector(spec))
+        except ValueError as exc:
+            problems.append(f"custom_detectors.{i}: {exc}")
+    policies = []
+    for i, p in enumerate(config.policies):
+        try:
+            detectors = resolve(p.detectors, available)
+        except ValueError as exc:
+            problems.append(f"policies.{i}.detectors: {exc}")
+            continue
+        placeholder = p.placeholder or config.redaction.placeholder
+        policies.append(Policy(p.name, detectors, p.direction, p.action, placeholder))
+    if problems:
+        raise ConfigError(problems)
+    return tuple(policies)
+
+
+def build_plan(policies: Sequence[Policy], direction: str, *, block_enforces: bool = True) -> Plan:
+    """Build the plan for one direction.
+
+    Args:
+        policies: All resolved policies.
+        direction: ``"input"`` or ``"output"``.
+        block_enforces: Whether block policies hold text back (false for
+            output with ``early_termination: false``, where a block only
+            records its finding).
+    """
+    by_detector: dict[str, list[Policy]] = {}
+    detectors: dict[str, PatternDetector] = {}
+    for policy in policies:
+        if not policy.applies_to(direction):
+            continue
+        for detector in policy.detectors:
+            detectors.setdefault(detector.name, detector)
+            by_detector.setdefault(detector.name, []).append(policy)
+    ranked = {
+        name: tuple(sorted(ps, key=lambda p: -SEVERITY[p.action]))
+        for name, ps in by_detector.items()
+    }
+    enforcing_actions = {"redact", "block"} if block_enforces else {"redact"}
+    enforcing = tuple(
+        d for d in detectors.values() if any(p.action in enforcing_actions for p in ranked[d.name])
+    )
+    return Plan(direction, tuple(detectors.values()), ranked, enforcing)
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """A span to replace, in absolute chars, with its placeholder text."""
+
+    start: int
+    end: int
+    text: str
+
+
+def merge_redactions(spans: Iterable[Redaction]) -> list[Redaction]:
+    """Merge overlapping spans, deterministically.
+
+    Spans are ordered by (start, longest first, placeholder); overlapping
+    spans (sharing at least one char) merge into one that keeps the first
+    span's placeholder. Touching spans stay apart.
+    """
+    merged: list[Redaction] = []
+    for span in sorted(spans, key=lambda r: (r.start, -r.end, r.text)):
+        if merged and span.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = Redaction(last.start, max(last.end, span.end), last.text)
+        else:
+            merged.append(span)
+    return merged
+
+
+def redact_segment(
+    text: str, offset: int, start: int, stop: int, spans: Sequence[Redaction]
+) -> str:
+    """The redacted form of one delta, ``[start, stop)`` of the stream.
+
+    A span's placeholder goes into the delta where the span starts; the parts
+    of a span that fall into later deltas are dropped from them. So the
+    redacted deltas, joined, equal the one-shot redaction of the joined text.
+
+    Args:
+        text: Held text, starting at absolute offset ``offset``.
+        offset: Absolute offset of ``text[0]``, in chars.
+        start: Absolute start of the delta (>= ``offset``).
+        stop: Absolute end of the delta (exclusive).
+        spans: Merged, sorted redactions; every one that intersects
+            ``[start, stop)`` must be known.
+    """
+    parts = []
+    pos = start
+    for span in spans:
+        if span.end <= pos or span.start >= stop:
+            continue
+        if span.start >= pos:
+            parts.append(text[pos - offset : span.start - offset])
+            parts.append(span.text)
+        pos = min(span.end, stop)
+    parts.append(text[pos - offset : stop - offset])
+    return "".join(parts)
+
+
+def redact_text(text: str, spans: Sequence[Redaction]) -> str:
+    """One-shot redaction of a whole text with merged, sorted spans."""
+    return redact_segment(text, 0, 0, len(text), spans)

@@ -1,0 +1,261 @@
+"""The stream guard: per-response state that decides what text to release.
+
+Each channel (one choice's content, one tool call's arguments, …) has its
+own :class:`~tidegate.guard.scanner.IncrementalScanner` and its own *held*
+text: the tail that has not been released yet. The rule is the zero-leak
+guarantee: a char is released only when no detector under a redact or block
+policy can still report a span that covers it. The scanner's ``settled``
+offset is exactly that bound, so the holdback is a tail that starts at the
+earliest undecided candidate — at most one detector's ``max_match_chars`` +
+``context_chars`` — and text that cannot begin a match goes out at once.
+
+With no redact or block policy for the direction (only ``observe``), nothing
+is held: every delta is released unchanged, and findings are only recorded.
+
+When evaluations happen is the *strategy* (:class:`EvaluationSchedule`).
+Text that has not been evaluated is never released under an enforcing
+policy: a sparser strategy means longer holdback, never exposure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tidegate.audit import AuditLog, GuardEvent, new_event_id
+from tidegate.config import StreamingConfig
+from tidegate.detectors.base import DetectorError, Finding
+from tidegate.errors import PolicyViolation
+from tidegate.guard.policy import Plan, Redaction, merge_redactions, redact_segment
+from tidegate.guard.scanner import IncrementalScanner
+from tidegate.logs import get_logger
+
+_SENTENCE_END = frozenset(".!?\n\u3002\uff01\uff1f")  # ASCII and CJK full stops
+
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class EvaluationSchedule:
+    """Decides, per channel, when the strategy calls for an evaluation.
+
+    Attributes:
+        config: The streaming configuration.
+        clock: Monotonic clock in seconds (injectable for tests).
+    """
+
+    config: StreamingConfig
+    clock: Clock = time.monotonic
+    unevaluated_chars: int = 0
+    deltas: int = 0
+    last_eval: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self.last_eval = self.clock()
+
+    def note(self, text: str) -> bool:
+        """Record a new delta; return whether to evaluate now."""
+        self.unevaluated_chars += len(text)
+        self.deltas += 1
+        cfg = self.config
+        if self.unevaluated_chars >= cfg.max_buffer_chars:
+            return True
+        strategy = cfg.strategy
+        if strategy == "continuous":
+            return True
+        if strategy == "end_only":
+            return False
+        overdue = (self.clock() - self.last_eval) * 1000 >= cfg.max_eval_interval_ms
+        if strategy == "sentence_boundary":
+            return overdue or any(c in _SENTENCE_END for c in text)
+        return (  # periodic
+            overdue
+            or self.unevaluated_chars >= cfg.eval_interval_chars
+            or self.deltas >= cfg.eval_interval_tokens
+        )
+
+    def evaluated(self) -> None:
+        """Reset the counters after an evaluation."""
+        self.unevaluated_chars = 0
+        self.deltas = 0
+        self.last_eval = self.clock()
+
+
+class _Channel:
+    __slots__ = ("deltas", "held", "held_from", "name", "pending", "scanner", "schedule")
+
+    def __init__(self, name: str, scanner: IncrementalScanner, schedule: EvaluationSchedule):
+        self.name = name
+        self.scanner = scanner
+        self.schedule = schedule
+        self.held = ""  # text not yet released, from absolute offset held_from
+        self.held_from = 0
+        self.deltas: deque[int] = deque()  # end offsets of the held deltas, oldest first
+        self.pending: list[Redaction] = []  # known redactions not yet fully released
+
+
+class GuardedStream:
+    """The :class:`~tidegate.guard.hook.StreamGuard` for one response.
+
+    Args:
+        plan: The direction's plan (detectors, policies, enforcing set).
+        streaming: Strategy settings.
+        audit: Where findings are recorded.
+        fail_open: On a detector failure, release the text (and log) instead
+            of blocking.
+        early_termination: Whether output block policies end the stream.
+        clock: Monotonic clock in seconds.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        streaming: StreamingConfig,
+        audit: AuditLog,
+        *,
+        fail_open: bool = False,
+        early_termination: bool = True,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._plan = plan
+        self._streaming = streaming
+        self._audit = audit
+        self._fail_open = fail_open
+        self._early_termination = early_termination
+        self._clock = clock
+        self._channels: dict[str, _Channel] = {}
+        self._enforcing = bool(plan.enforcing)
+        self.findings: list[Finding] = []
+
+    def _channel(self, name: str) -> _Channel:
+        channel = self._channels.get(name)
+        if channel is None:
+            channel = _Channel(
+                name,
+                IncrementalScanner(self._plan.detectors),
+                EvaluationSchedule(self._streaming, self._clock),
+            )
+            self._channels[name] = channel
+        return channel
+
+    def push(self, channel: str, text: str) -> list[str]:
+        """Offer a delta; return the deltas released now (see ``StreamGuard``).
+
+        Raises:
+            PolicyViolation: A block policy matched, or a detector failed
+                (fail closed).
+        """
+        if not self._plan.detectors:
+            return [text]
+        ch = self._channel(channel)
+        ch.scanner.feed(text)
+        if ch.schedule.note(text):
+            self._evaluate(ch, final=False)
+        if not self._enforcing:
+            ch.held_from += len(text)
+            return [text]
+        ch.held += text
+        ch.deltas.append(ch.held_from + len(ch.held))
+        return self._release(ch, final=False)
+
+    def end(self, channel: str) -> list[str]:
+        """Final evaluation of a channel; release every delta still held.
+
+        Raises:
+            PolicyViolation: A block policy matched.
+        """
+        ch = self._channels.pop(channel, None)
+        if ch is None:
+            return []
+        self._evaluate(ch, final=True)
+        return self._release(ch, final=True)
+
+    def holding(self) -> bool:
+        """Whether any channel holds text back."""
+        return any(ch.held for ch in self._channels.values())
+
+    def _evaluate(self, ch: _Channel, *, final: bool) -> None:
+        try:
+            found = ch.scanner.scan(final=final)
+        except DetectorError as exc:
+            self._detector_failed(ch, exc)
+            found = []
+        ch.schedule.evaluated()
+        for finding in found:
+            self._decide(ch, finding)
+
+    def _detector_failed(self, ch: _Channel, exc: DetectorError) -> None:
+        log = get_logger("guard")
+        policies = self._plan.policies.get(exc.detector, ())
+        policy = policies[0].name if policies else "<unknown>"
+        log.error(
+            "detector_failed", detector=exc.detector, policy=policy, fail_open=self._fail_open
+        )
+        if self._fail_open:
+            return
+        event_id = new_event_id()
+        self._audit.record(
+            GuardEvent(
+                event_id,
+                self._plan.direction,
+                policy,
+                "block",
+                exc.detector,
+                "DETECTOR_FAILURE",
+                0,
+                0,
+                1.0,
+                ch.name,
+            )
+        )
+        raise PolicyViolation(policy, event_id, self._plan.direction)
+
+    def _decide(self, ch: _Channel, finding: Finding) -> None:
+        self.findings.append(finding)
+        policy = self._plan.top_policy(finding.detector)
+        action = policy.action
+        if action == "block" and not self._early_termination:
+            action = "block_recorded"
+        event_id = new_event_id()
+        self._audit.record(
+            GuardEvent(
+                event_id,
+                self._plan.direction,
+                policy.name,
+                action,
+                finding.detector,
+                finding.entity_type,
+                finding.start,
+                finding.end,
+                finding.score,
+                ch.name,
+            )
+        )
+        if action == "block":
+            raise PolicyViolation(policy.name, event_id, self._plan.direction)
+        if action == "redact" or (action == "block_recorded" and self._has_redact(finding)):
+            ch.pending.append(
+                Redaction(finding.start, finding.end, self._plan.placeholder(finding))
+            )
+
+    def _has_redact(self, finding: Finding) -> bool:
+        return any(p.action == "redact" for p in self._plan.policies[finding.detector])
+
+    def _release(self, ch: _Channel, *, final: bool) -> list[str]:
+        end = ch.held_from + len(ch.held)
+        safe = end if final else min(ch.scanner.settled(self._plan.enforcing), end)
+        if not ch.deltas or ch.deltas[0] > safe:
+            return []
+        spans = merge_redactions(ch.pending)
+        released: list[str] = []
+        start = ch.held_from
+        while ch.deltas and ch.deltas[0] <= safe:
+            stop = ch.deltas.popleft()
+            released.append(redact_segment(ch.held, ch.held_from, start, stop, spans))
+            start = stop
+        ch.held = ch.held[start - ch.held_from :]
+        ch.held_from = start
+        ch.pending = [span for span in spans if span.end > start]
+        return released
