@@ -15,6 +15,8 @@ Why the streamed findings equal a one-shot scan of the whole text:
   end of the text so far is reported as a partial match at its start. So
   when the leftmost candidate is at ``s``, every position before ``s`` is
   proven not to start a match, whatever text comes next.
+* A complete match is also final earlier, as soon as no matching path from
+  its start reaches the end of the text so far (see :func:`_decided`).
 * After a final match the search resumes at its end, exactly as a one-shot
   left-to-right scan does (:meth:`PatternDetector.find_all`).
 
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import regex
 
 from tidegate.detectors.base import Finding, PatternDetector
 
@@ -126,7 +130,9 @@ class IncrementalScanner:
                     pos = end
                     break
                 start = match.start() + base
-                if not final and (match.partial or start + reach > end):
+                if not final and (
+                    match.partial or (start + reach > end and not _decided(detector, match))
+                ):
                     pos = settled = start  # undecided: wait for more text
                     break
                 finding = detector.finding_for(match, base)
@@ -145,6 +151,23 @@ class IncrementalScanner:
         if cut > 0:
             self._text = self._text[cut:]
             self._base += cut
+
+
+def _decided(detector: PatternDetector, match: regex.Match[str]) -> bool:
+    """Whether a complete match can no longer change, before its bound is reached.
+
+    The attempt at ``match.start()`` chose the highest-priority path that
+    succeeds. More text can change that only through a path that reads up to
+    the end of the text so far. ``fullmatch(..., partial=True)`` from the
+    same start finds exactly such a path if one exists; when there is none,
+    and the match's own look-ahead context lies inside the text, the result is
+    final. This lets a complete value be redacted (and the text after it be
+    released) without waiting ``max_match_chars`` more chars.
+    """
+    text = match.string
+    if match.end() + detector.context_chars > len(text):
+        return False
+    return detector.pattern.fullmatch(text, match.start(), partial=True) is None
 
 
 def scan_text(text: str, detectors: Sequence[PatternDetector]) -> list[Finding]:
