@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.support.servers import serve_in_thread
 from tests.support.upstream import Script, ScriptedUpstream
@@ -32,6 +34,11 @@ def upstream(_upstream_server: tuple[ScriptedUpstream, str]) -> ScriptedUpstream
 def upstream_url(_upstream_server: tuple[ScriptedUpstream, str]) -> str:
     return _upstream_server[1] + "/v1"
 
+
+# Property tests: 200 examples by default; HYPOTHESIS_PROFILE=deep for a long run.
+settings.register_profile("default", max_examples=200, deadline=None)
+settings.register_profile("deep", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 GatewayFactory = Callable[..., AbstractContextManager[str]]
 

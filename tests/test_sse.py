@@ -54,8 +54,10 @@ RECORDED = [
         (b"data: a\r\ndata: b\r\n\r\n", [ServerSentEvent("a\nb")]),
         (b"data: a\rdata: b\r\r", [ServerSentEvent("a\nb")]),
         (b"event: ping\ndata: {}\n\n", [ServerSentEvent("{}", event="ping")]),
-        (b"id: 42\ndata: x\n\ndata: y\n\n", [ServerSentEvent("x", id="42"),
-                                              ServerSentEvent("y", id="42")]),
+        (
+            b"id: 42\ndata: x\n\ndata: y\n\n",
+            [ServerSentEvent("x", id="42"), ServerSentEvent("y", id="42")],
+        ),
         (b"retry: 3000\ndata: x\n\n", [ServerSentEvent("x", retry=3000)]),
         (b"retry: soon\ndata: x\n\n", [ServerSentEvent("x")]),
         (b": comment\ndata: x\n\n", [ServerSentEvent("x", comments=("comment",))]),

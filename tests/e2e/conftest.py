@@ -36,13 +36,16 @@ def model_url() -> Iterator[str]:
         server.stop()
 
 
-def start_gateway(*args: str, env: dict[str, str] | None = None,
-                  timeout: float = 120) -> tuple[subprocess.Popen[bytes], str]:
+def start_gateway(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``tidegate serve`` as a real process; return it and its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tidegate.cli", "serve", "--listen", f"127.0.0.1:{port}", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -34,8 +34,9 @@ def test_streamed_text_and_deltas_equal_direct(model_url: str, gateway_url: str)
 async def test_async_sdk_streams_through_gateway(model_url: str, gateway_url: str) -> None:
     client = openai.AsyncOpenAI(base_url=gateway_url + "/v1", api_key="unused", max_retries=0)
     stream = await client.chat.completions.create(messages=PROMPT, stream=True, **PARAMS)  # type: ignore[call-overload]
-    deltas = [c.choices[0].delta.content async for c in stream
-              if c.choices and c.choices[0].delta.content]
+    deltas = [
+        c.choices[0].delta.content async for c in stream if c.choices and c.choices[0].delta.content
+    ]
     await client.close()
     assert deltas == stream_deltas(model_url)
 

