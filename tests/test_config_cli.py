@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,88 @@ def test_console_script_runs() -> None:
         [sys.executable, "-m", "tidegate.cli", "--help"], capture_output=True, text=True, check=True
     )
     assert "serve" in result.stdout and "check-config" in result.stdout
+
+
+def test_scan_prints_json_lines_without_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "mail jane.doe@example.com key AKIAZ7VRSQ4TXLQ2BD5W"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["detector"], r["action"], r["policy"]) for r in lines] == [
+        ("email", "redact", "redact-pii"),
+        ("aws_access_key", "block", "block-secrets"),
+    ]
+    assert lines[0]["start"] == 5 and lines[0]["end"] == 25
+    assert all("value" not in r for r in lines)
+
+
+def test_scan_reads_stdin_with_direction_and_config(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        "policies:\n  - {name: cards-in, detectors: [credit_card], "
+        "direction: input, action: observe}\n",
+    )
+
+    def run(direction: str) -> list[dict[str, object]]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tidegate.cli",
+                "scan",
+                "--direction",
+                direction,
+                "--config",
+                str(config),
+                "--show-values",
+            ],
+            input="card 4111-1111-1111-1111 mail a@example.com",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    assert run("output") == []
+    (record,) = run("input")
+    assert record["value"] == "4111-1111-1111-1111"
+    assert record["policy"] == "cards-in"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("policies:\n  - {name: p, detectors: [emial], action: redact}\n", "policies.0.detectors:"),
+        (
+            "policies:\n  - {name: p, detectors: [pii], action: destroy}\n",
+            "policies.0.action: Input should be 'observe', 'redact' or 'block'",
+        ),
+        (
+            "custom_detectors:\n  - {name: t, type: regex, pattern: 'T-\\d+'}\n",
+            "custom_detectors.0:",
+        ),
+        ("streaming: {strategy: sometimes}\n", "streaming.strategy:"),
+    ],
+)
+def test_check_config_guard_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    assert main(["check-config", str(write(tmp_path, text))]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_custom_detectors_from_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write(
+        tmp_path,
+        """
+custom_detectors:
+  - {name: ticket, type: regex, pattern: 'TICKET-\\d{4,8}', entity_type: TICKET}
+  - {name: codename, type: keywords, keywords: [blue bird]}
+policies:
+  - {name: internal, detectors: [ticket, codename], action: redact}
+""",
+    )
+    assert main(["scan", "--config", str(config), "see TICKET-12345 about Blue Bird"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["detector"], r["start"], r["end"]) for r in lines] == [
+        ("ticket", 4, 16),
+        ("codename", 23, 32),
+    ]

@@ -4,6 +4,7 @@ Commands:
     serve          run the gateway (starts the embedded model when no upstream
                    is configured)
     check-config   validate a YAML config and print each error with its key path
+    scan           print the findings in a text as JSON lines
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
 """
@@ -47,6 +48,20 @@ def _build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("file", help="YAML config file")
+
+    scan = sub.add_parser(
+        "scan",
+        help="print findings as JSON lines",
+        description="Scan a text (argument, or stdin when absent) with the configured "
+        "policies and print one JSON object per finding. Values are not printed "
+        "unless --show-values is given.",
+    )
+    scan.add_argument("text", nargs="?", help="text to scan (default: read stdin)")
+    scan.add_argument("--direction", choices=["input", "output"], default="output")
+    scan.add_argument("--config", help="YAML config file (env TIDEGATE_CONFIG)")
+    scan.add_argument(
+        "--show-values", action="store_true", help="include the detected text (clear text!)"
+    )
     return parser
 
 
@@ -104,8 +119,35 @@ def _with_upstream(config: TidegateConfig, upstream: UpstreamConfig) -> Tidegate
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    parse_config(read_config_file(args.file))
+    from tidegate.guard.engine import GuardEngine
+
+    GuardEngine(parse_config(read_config_file(args.file)))  # resolves policies and detectors
     print(f"{args.file}: ok")
+    return 0
+
+
+def _scan(args: argparse.Namespace) -> int:
+    import json
+
+    from tidegate.guard.engine import GuardEngine
+
+    config = load_config(args.config)
+    engine = GuardEngine(config)
+    text = args.text if args.text is not None else sys.stdin.read()
+    for result in engine.scan(text, args.direction):
+        f = result.finding
+        record: dict[str, object] = {
+            "detector": f.detector,
+            "entity_type": f.entity_type,
+            "start": f.start,
+            "end": f.end,
+            "score": f.score,
+            "policy": result.policy,
+            "action": result.action,
+        }
+        if args.show_values:
+            record["value"] = text[f.start : f.end]
+        print(json.dumps(record))
     return 0
 
 
@@ -124,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "check-config":
             return _check_config(args)
+        if args.command == "scan":
+            return _scan(args)
     except ConfigError as exc:
         _print_config_errors(exc)
         return 2

@@ -92,3 +92,21 @@ def guarded_gateway_url(model_url: str) -> Iterator[str]:
         yield url
     finally:
         stop_gateway(process)
+
+
+@pytest.fixture(scope="session")
+def redacting_gateway_url(
+    model_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Redact PII in the output only, so the model sees the real values and repeats them."""
+    config = tmp_path_factory.mktemp("redact") / "tidegate.yaml"
+    config.write_text(
+        "policies:\n"
+        "  - {name: redact-pii-output, detectors: [pii], direction: output, action: redact}\n"
+        "  - {name: block-secrets, detectors: [secrets], direction: both, action: block}\n"
+    )
+    process, url = start_gateway("--config", str(config), "--upstream", f"default={model_url}")
+    try:
+        yield url
+    finally:
+        stop_gateway(process)
