@@ -206,3 +206,28 @@ policies:
         ("ticket", 4, 16),
         ("codename", 23, 32),
     ]
+
+
+def test_readme_detector_table_matches_code() -> None:
+    from tidegate.detectors import default_detectors
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for d in default_detectors():
+        row = (
+            f"| `{d.name}` | {d.group} | `{d.entity_type}` | {d.max_match_chars} | "
+            f"{d.context_chars} |"
+        )
+        assert row in readme, row
+
+
+def test_readme_yaml_examples_are_valid_configs() -> None:
+    import yaml
+
+    from tidegate.config import parse_config
+    from tidegate.guard.engine import GuardEngine
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```yaml\n")[1:]]
+    assert len(blocks) >= 2
+    for block in blocks:
+        GuardEngine(parse_config(yaml.safe_load(block)))
