@@ -22,8 +22,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from tidegate.adapters.anthropic import AnthropicAdapter
 from tidegate.adapters.base import ParsedRequest, WireAdapter
+from tidegate.adapters.generic import GenericAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
+from tidegate.adapters.openai_responses import ResponsesAdapter
 from tidegate.config import TidegateConfig
 from tidegate.errors import (
     NotFoundError,
@@ -34,6 +37,7 @@ from tidegate.errors import (
 from tidegate.guard.engine import GuardEngine
 from tidegate.logs import get_logger
 from tidegate.relay import SSERelayResponse
+from tidegate.routing import Router
 from tidegate.upstream import Upstream
 
 # Upstream response headers worth relaying to the client on JSON answers.
@@ -47,13 +51,16 @@ class Gateway:
     Attributes:
         config: The validated configuration.
         upstreams: Upstreams by name, in config order (the first is default).
-        engine: The guard engine (input guard, one output guard per request).
+        engine: The guard engine with the global policies.
+        router: Picks the upstream and engine per request.
+        adapters: Wire-format adapters by endpoint format.
         keepalive_s: Idle seconds before an SSE keep-alive comment.
     """
 
     config: TidegateConfig
     upstreams: dict[str, Upstream]
     engine: GuardEngine
+    router: Router
     keepalive_s: float = 15.0
     adapters: dict[str, WireAdapter] = field(default_factory=dict)
 
@@ -130,7 +137,12 @@ async def _relay_upstream_error(
 
 
 async def proxy_completion(
-    gateway: Gateway, request: Request, adapter: WireAdapter, path: str
+    gateway: Gateway,
+    request: Request,
+    adapter: WireAdapter,
+    path: str,
+    *,
+    upstream_name: str | None = None,
 ) -> Response:
     """Proxy one completion request (streamed or not) through the guard.
 
@@ -139,14 +151,18 @@ async def proxy_completion(
         request: The client request.
         adapter: Wire format of the endpoint.
         path: Upstream path below the version prefix.
+        upstream_name: Use this upstream instead of routing (generic endpoint).
     """
     log = get_logger("relay").bind(request_id=_request_id(), format=adapter.name)
     try:
         raw = await read_body(request, gateway.config.limits.max_body_bytes)
         parsed = adapter.parse_request(raw)
-        raw = guard_input(gateway.engine, adapter, parsed, raw)
-        upstream = gateway.default_upstream()
-        guard = gateway.engine.new_stream()
+        if upstream_name is not None:
+            upstream, engine = gateway.router.upstream(upstream_name), gateway.engine
+        else:
+            upstream, engine = gateway.router.select(adapter.name, request.url.path, parsed.model)
+        raw = guard_input(engine, adapter, parsed, raw)
+        guard = engine.new_stream()
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
             upstream.open("POST", path, headers=request.headers, content=raw)
@@ -158,8 +174,7 @@ async def proxy_completion(
         if response.status_code >= 400:
             log.info("upstream_error_status", status=response.status_code)
             return await _relay_upstream_error(adapter, upstream, response)
-        content_type = response.headers.get("content-type", "")
-        if parsed.stream and content_type.startswith("text/event-stream"):
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
             relay = SSERelayResponse(
                 chunks=upstream.aiter_bytes(response),
                 translator=adapter.new_stream(guard),
@@ -263,6 +278,23 @@ def _completion_endpoint(adapter_name: str, path: str) -> Any:
     return endpoint
 
 
+async def generic_endpoint(request: Request) -> Response:
+    """``POST /generic/{upstream}/{path}``: a ``generic``-format upstream.
+
+    The request body is forwarded as is to ``base_url/{path}``; the text at
+    the upstream's ``text_path`` is guarded in the response.
+    """
+    gateway: Gateway = request.app.state.gateway
+    name = request.path_params["upstream"]
+    fallback = gateway.adapters["openai"]
+    upstream = gateway.upstreams.get(name)
+    if upstream is None or upstream.config.format != "generic":
+        return error_response(fallback, NotFoundError(f"no generic upstream named {name!r}"))
+    adapter = GenericAdapter(upstream.config.text_path)
+    path = "/" + request.path_params["path"]
+    return await proxy_completion(gateway, request, adapter, path, upstream_name=name)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     gateway: Gateway = request.app.state.gateway
@@ -292,12 +324,19 @@ def create_app(
     Returns:
         A Starlette application; ``app.state.gateway`` is its :class:`Gateway`.
     """
+    engine = engine or GuardEngine(config)
+    upstreams = {u.name: Upstream(u) for u in config.upstreams}
     gateway = Gateway(
         config=config,
-        upstreams={u.name: Upstream(u) for u in config.upstreams},
-        engine=engine or GuardEngine(config),
+        upstreams=upstreams,
+        engine=engine,
+        router=Router(config, upstreams, engine, engine.audit),
         keepalive_s=config.streaming.keepalive_s if keepalive_s is None else keepalive_s,
-        adapters={"openai": OpenAIChatAdapter()},
+        adapters={
+            "openai": OpenAIChatAdapter(),
+            "responses": ResponsesAdapter(),
+            "anthropic": AnthropicAdapter(),
+        },
     )
 
     @asynccontextmanager
@@ -312,6 +351,11 @@ def create_app(
                 _completion_endpoint("openai", "/chat/completions"),
                 methods=["POST"],
             ),
+            Route("/v1/messages", _completion_endpoint("anthropic", "/messages"), methods=["POST"]),
+            Route(
+                "/v1/responses", _completion_endpoint("responses", "/responses"), methods=["POST"]
+            ),
+            Route("/generic/{upstream}/{path:path}", generic_endpoint, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tidegate.errors import ConfigError
 
@@ -46,6 +53,9 @@ class UpstreamConfig(_Strict):
             upstream. When unset, the client's own auth header passes through.
         timeouts: Connect and read timeouts.
         max_connections: Size of the keep-alive connection pool.
+        text_path: ``generic`` only: JSON path of the text in each streamed
+            ``data:`` object and in a non-streamed body (``[text]`` for
+            ``{"text": "..."}``; ``[choices, 0, text]`` for nested ones).
     """
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -54,6 +64,7 @@ class UpstreamConfig(_Strict):
     api_key_env: str | None = None
     timeouts: Timeouts = Timeouts()
     max_connections: Annotated[int, Field(ge=1)] = 100
+    text_path: Annotated[tuple[str | int, ...], Field(min_length=1)] = ("text",)
 
     @field_validator("base_url")
     @classmethod
@@ -174,6 +185,28 @@ class RedactionConfig(_Strict):
     placeholder: str = "[{entity_type}]"
 
 
+class RouteConfig(_Strict):
+    """Sends matching requests to an upstream, optionally with their own policies.
+
+    Routes are tried in order; the first whose every given condition holds
+    wins. Requests no route matches go to the first upstream of the
+    endpoint's wire format.
+
+    Attributes:
+        name: Route name, for logs (defaults to its position).
+        model: Glob matched against the request's ``model`` (``claude-*``).
+        path_prefix: Prefix of the request path (``/v1/messages``).
+        upstream: Name of the upstream to use.
+        policies: Policies for this route instead of the global ones.
+    """
+
+    name: str | None = None
+    model: str | None = None
+    path_prefix: Annotated[str | None, Field(pattern=r"^/")] = None
+    upstream: str
+    policies: tuple[PolicyConfig, ...] | None = None
+
+
 DEFAULT_POLICIES = (
     PolicyConfig(name="redact-pii", detectors=("pii",), direction="both", action="redact"),
     PolicyConfig(name="block-secrets", detectors=("secrets",), direction="both", action="block"),
@@ -185,8 +218,9 @@ class TidegateConfig(_Strict):
 
     Attributes:
         listen: ``HOST:PORT`` to bind.
-        upstreams: Upstream APIs; the first is the default route. Empty means
-            "start the embedded model".
+        upstreams: Upstream APIs; the first of each format is that format's
+            default. Empty means "start the embedded model".
+        routes: Model-name and path-prefix routes to upstreams.
         limits: Request limits.
         embedded: Settings of the embedded model server.
         streaming: Output evaluation strategy.
@@ -200,6 +234,7 @@ class TidegateConfig(_Strict):
 
     listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
     upstreams: tuple[UpstreamConfig, ...] = ()
+    routes: tuple[RouteConfig, ...] = ()
     limits: LimitsConfig = LimitsConfig()
     embedded: EmbeddedModelConfig = EmbeddedModelConfig()
     streaming: StreamingConfig = StreamingConfig()
@@ -226,6 +261,19 @@ class TidegateConfig(_Strict):
             raise ValueError(f"duplicate upstream names: {', '.join(dupes)}")
         return value
 
+    @model_validator(mode="after")
+    def _routes_name_upstreams(self) -> TidegateConfig:
+        names = {u.name for u in self.upstreams}
+        problems = []
+        for i, route in enumerate(self.routes):
+            if route.model is None and route.path_prefix is None:
+                problems.append(f"routes.{i}: give 'model', 'path_prefix' or both")
+            if names and route.upstream not in names:
+                problems.append(f"routes.{i}.upstream: unknown upstream {route.upstream!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def host_port(self) -> tuple[str, int]:
         """Split ``listen`` into host and port.
 
@@ -239,11 +287,14 @@ class TidegateConfig(_Strict):
 def _format_errors(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"]) or "<root>"
-        msg = err["msg"]
+        path = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        lines.append(f"{path}: {msg}")
+        if path:
+            lines.append(f"{path}: {msg}")
+        else:  # model-level checks already name their key paths
+            lines.extend(msg.split("; "))
     return lines
 
 
