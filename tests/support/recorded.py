@@ -28,6 +28,15 @@ from tidegate.guard.engine import GuardEngine
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, SSEDecoder
 
+EMAIL = "jane.doe@acme.org"
+"""A planted email; no 4-char fragment of it occurs in any stream envelope here
+(``jane.doe@example.com`` would not do: ``response.completed`` contains ``e.co``)."""
+CARD = "4111 1111 1111 1111"
+"""A planted card number (a Luhn-valid test number)."""
+KEY = "AKIAZ3XQ7RTB2MNPLK4D"
+"""A planted AWS access key id (not AWS's documented example key)."""
+TEXT = f"Contact me at {EMAIL} or charge {CARD} today, thanks!"
+
 
 def _sse(event: str | None, data: dict[str, Any]) -> bytes:
     head = f"event: {event}\n" if event is not None else ""
@@ -115,88 +124,37 @@ def anthropic_stream(
     stop: bool = True,
 ) -> list[bytes]:
     """An Anthropic stream: optional thinking block, a text block, optional tool_use block."""
+
+    def ev(kind: str, **fields: Any) -> bytes:
+        return _sse(kind, {"type": kind, **fields})
+
+    message = {"id": ANTHROPIC_MESSAGE_ID, "type": "message", "role": "assistant", "model": "m"}
+    usage = {"input_tokens": 3, "output_tokens": 2}
     events = [
-        _sse(
-            "message_start",
-            {
-                "type": "message_start",
-                "message": {
-                    "id": ANTHROPIC_MESSAGE_ID,
-                    "type": "message",
-                    "role": "assistant",
-                    "model": "m",
-                    "content": [],
-                    "stop_reason": None,
-                    "stop_sequence": None,
-                    "usage": {"input_tokens": 3, "output_tokens": 2},
-                },
-            },
-        ),
+        ev("message_start", message={**message, "content": [], "stop_reason": None,
+                                     "stop_sequence": None, "usage": usage}),
+    ]  # fmt: skip
+    thinking = {"type": "thinking", "thinking": "", "signature": ""}
+    tool = {"type": "tool_use", "id": "toolu_test", "name": "send", "input": {}}
+    blocks: list[tuple[dict[str, Any], str, str, Sequence[str]]] = [
+        (thinking, "thinking_delta", "thinking", thinking_pieces),
+        ({"type": "text", "text": ""}, "text_delta", "text", text_pieces),
+        (tool, "input_json_delta", "partial_json", tool_pieces),
     ]
-    blocks: list[tuple[dict[str, Any], str, str, Sequence[str]]] = []
-    if thinking_pieces:
-        blocks.append(
-            (
-                {"type": "thinking", "thinking": "", "signature": ""},
-                "thinking_delta",
-                "thinking",
-                thinking_pieces,
-            )
-        )
-    blocks.append(({"type": "text", "text": ""}, "text_delta", "text", text_pieces))
-    if tool_pieces:
-        blocks.append(
-            (
-                {"type": "tool_use", "id": "toolu_test", "name": "send", "input": {}},
-                "input_json_delta",
-                "partial_json",
-                tool_pieces,
-            )
-        )
+    blocks = [b for b in blocks if b[2] == "text" or b[3]]
     for index, (block, delta_type, field, pieces) in enumerate(blocks):
-        events.append(
-            _sse(
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
-        )
+        events.append(ev("content_block_start", index=index, content_block=block))
         if index == 0:
-            events.append(_sse("ping", {"type": "ping"}))
-        for piece in pieces:
-            events.append(
-                _sse(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": delta_type, field: piece},
-                    },
-                )
-            )
+            events.append(ev("ping"))
+        deltas = [{"type": delta_type, field: piece} for piece in pieces]
         if delta_type == "thinking_delta":
-            events.append(
-                _sse(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"},
-                    },
-                )
-            )
-        events.append(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
-    events.append(
-        _sse(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": 9},
-            },
-        )
-    )
+            deltas.append({"type": "signature_delta", "signature": "c2lnbmF0dXJl"})
+        events += [ev("content_block_delta", index=index, delta=delta) for delta in deltas]
+        events.append(ev("content_block_stop", index=index))
+    stop_reason = {"stop_reason": "end_turn", "stop_sequence": None}
+    events.append(ev("message_delta", delta=stop_reason, usage={"output_tokens": 9}))
     if stop:
-        events.append(_sse("message_stop", {"type": "message_stop"}))
+        events.append(ev("message_stop"))
     return events
 
 
@@ -259,62 +217,22 @@ def responses_stream(
         return _sse(kind, {"type": kind, "sequence_number": next(seq), **fields})
 
     msg_id, fc_id = "msg_test", "fc_test"
+    at = {"item_id": msg_id, "output_index": 0, "content_index": 0}
     part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
-    message = {
-        "id": msg_id,
-        "type": "message",
-        "status": "completed",
-        "role": "assistant",
-        "content": [part],
-    }
+    message = {"id": msg_id, "type": "message", "status": "completed", "role": "assistant",
+               "content": [part]}  # fmt: skip
     events = [
         ev("response.created", response=_response("in_progress", [])),
         ev("response.in_progress", response=_response("in_progress", [])),
-        ev(
-            "response.output_item.added",
-            output_index=0,
-            item={
-                "id": msg_id,
-                "type": "message",
-                "status": "in_progress",
-                "role": "assistant",
-                "content": [],
-            },
-        ),
-        ev(
-            "response.content_part.added",
-            item_id=msg_id,
-            output_index=0,
-            content_index=0,
-            part={**part, "text": ""},
-        ),
-    ]
-    for piece in text_pieces:
-        events.append(
-            ev(
-                "response.output_text.delta",
-                item_id=msg_id,
-                output_index=0,
-                content_index=0,
-                delta=piece,
-                logprobs=[],
-            )
-        )
-    events += [
-        ev(
-            "response.output_text.done",
-            item_id=msg_id,
-            output_index=0,
-            content_index=0,
-            text=text,
-            logprobs=[],
-        ),
-        ev(
-            "response.content_part.done", item_id=msg_id, output_index=0, content_index=0, part=part
-        ),
+        ev("response.output_item.added", output_index=0,
+           item={**message, "status": "in_progress", "content": []}),
+        ev("response.content_part.added", **at, part={**part, "text": ""}),
+        *(ev("response.output_text.delta", **at, delta=p, logprobs=[]) for p in text_pieces),
+        ev("response.output_text.done", **at, text=text, logprobs=[]),
+        ev("response.content_part.done", **at, part=part),
         ev("response.output_item.done", output_index=0, item=message),
-    ]
-    output = [message]
+    ]  # fmt: skip
+    output: list[dict[str, Any]] = [message]
     if args_pieces:
         call = {
             "type": "function_call",
@@ -324,32 +242,14 @@ def responses_stream(
             "arguments": args,
             "status": "completed",
         }
-        events.append(
-            ev(
-                "response.output_item.added",
-                output_index=1,
-                item={**call, "arguments": "", "status": "in_progress"},
-            )
-        )
-        for piece in args_pieces:
-            events.append(
-                ev(
-                    "response.function_call_arguments.delta",
-                    item_id=fc_id,
-                    output_index=1,
-                    delta=piece,
-                )
-            )
+        fc = {"item_id": fc_id, "output_index": 1}
         events += [
-            ev(
-                "response.function_call_arguments.done",
-                item_id=fc_id,
-                output_index=1,
-                name="send_email",
-                arguments=args,
-            ),
+            ev("response.output_item.added", output_index=1,
+               item={**call, "arguments": "", "status": "in_progress"}),
+            *(ev("response.function_call_arguments.delta", **fc, delta=p) for p in args_pieces),
+            ev("response.function_call_arguments.done", **fc, name="send_email", arguments=args),
             ev("response.output_item.done", output_index=1, item=call),
-        ]
+        ]  # fmt: skip
         output.append(call)
     if complete:
         events.append(ev("response.completed", response=_response("completed", output)))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
@@ -42,26 +43,30 @@ from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
 # Delta type -> (field that holds the text, channel suffix).
-_DELTA_FIELDS = {
-    "text_delta": ("text", "text"),
-    "input_json_delta": ("partial_json", "tool"),
-    "thinking_delta": ("thinking", "thinking"),
-}
+_DELTA_FIELDS = MappingProxyType(
+    {
+        "text_delta": ("text", "text"),
+        "input_json_delta": ("partial_json", "tool"),
+        "thinking_delta": ("thinking", "thinking"),
+    }
+)
 # Blocks whose ``input`` is a JSON object of model-written arguments.
 _TOOL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 
 # HTTP status -> Anthropic error type (https://docs.anthropic.com/en/api/errors).
-_STATUS_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
+_STATUS_TYPES = MappingProxyType(
+    {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        403: "permission_error",
+        404: "not_found_error",
+        413: "request_too_large",
+        429: "rate_limit_error",
+        500: "api_error",
+        504: "timeout_error",
+        529: "overloaded_error",
+    }
+)
 
 
 def anthropic_error_type(exc: TidegateError) -> str:

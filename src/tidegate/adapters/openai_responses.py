@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from types import MappingProxyType
 from typing import Any
 
 from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
@@ -42,30 +43,36 @@ from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
 # Delta event -> (channel kind, index field or None).
-_DELTAS = {
-    "response.output_text.delta": ("text", "content_index"),
-    "response.refusal.delta": ("refusal", "content_index"),
-    "response.function_call_arguments.delta": ("args", None),
-    "response.custom_tool_call_input.delta": ("input", None),
-    "response.reasoning_text.delta": ("reasoning", "content_index"),
-    "response.reasoning_summary_text.delta": ("summary", "summary_index"),
-}
+_DELTAS = MappingProxyType(
+    {
+        "response.output_text.delta": ("text", "content_index"),
+        "response.refusal.delta": ("refusal", "content_index"),
+        "response.function_call_arguments.delta": ("args", None),
+        "response.custom_tool_call_input.delta": ("input", None),
+        "response.reasoning_text.delta": ("reasoning", "content_index"),
+        "response.reasoning_summary_text.delta": ("summary", "summary_index"),
+    }
+)
 # Done event -> (channel kind, index field or None, whole-text field).
-_DONES = {
-    "response.output_text.done": ("text", "content_index", "text"),
-    "response.refusal.done": ("refusal", "content_index", "refusal"),
-    "response.function_call_arguments.done": ("args", None, "arguments"),
-    "response.custom_tool_call_input.done": ("input", None, "input"),
-    "response.reasoning_text.done": ("reasoning", "content_index", "text"),
-    "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
-}
+_DONES = MappingProxyType(
+    {
+        "response.output_text.done": ("text", "content_index", "text"),
+        "response.refusal.done": ("refusal", "content_index", "refusal"),
+        "response.function_call_arguments.done": ("args", None, "arguments"),
+        "response.custom_tool_call_input.done": ("input", None, "input"),
+        "response.reasoning_text.done": ("reasoning", "content_index", "text"),
+        "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
+    }
+)
 # Content part type -> (channel kind, text field).
-_PARTS = {
-    "output_text": ("text", "text"),
-    "refusal": ("refusal", "refusal"),
-    "reasoning_text": ("reasoning", "text"),
-    "summary_text": ("summary", "text"),
-}
+_PARTS = MappingProxyType(
+    {
+        "output_text": ("text", "text"),
+        "refusal": ("refusal", "refusal"),
+        "reasoning_text": ("reasoning", "text"),
+        "summary_text": ("summary", "text"),
+    }
+)
 _TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
 _SNAPSHOTS = frozenset({"response.created", "response.queued", "response.in_progress"})
 

@@ -77,8 +77,9 @@ class ReleaseQueue:
         self._events.append(event)
         return event
 
-    def text(self, event: PendingEvent, channel: str, text: str,
-             apply: Callable[[str], None]) -> None:  # fmt: skip
+    def text(
+        self, event: PendingEvent, channel: str, text: str, apply: Callable[[str], None]
+    ) -> None:
         """Push one delta of ``event`` through the guard.
 
         Args:
