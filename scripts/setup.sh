@@ -14,3 +14,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet -e '.[local,dev]'
     touch "$stamp"
 fi
+# Node SDK clients used by the test suite (tests/node), from the npm registry.
+if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules ]; then
+    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
