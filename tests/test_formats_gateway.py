@@ -109,10 +109,12 @@ def test_anthropic_sdk_stream_redacts(upstream: ScriptedUpstream, multi: str) ->
 
 def test_anthropic_sdk_raises_on_block(upstream: ScriptedUpstream, multi: str) -> None:
     upstream.reset(Script(events=anthropic_stream(["key ", KEY[:9], KEY[9:], " end"])))
-    with pytest.raises(anthropic.APIStatusError) as info:
-        with claude(multi).messages.stream(**MSG) as stream:
-            for _ in stream.text_stream:
-                pass
+    with (
+        pytest.raises(anthropic.APIStatusError) as info,
+        claude(multi).messages.stream(**MSG) as stream,
+    ):
+        for _ in stream.text_stream:
+            pass
     body = info.value.body
     assert isinstance(body, dict)
     assert body["error"]["policy"] == "block-secrets"

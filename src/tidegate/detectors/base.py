@@ -78,6 +78,14 @@ class PatternDetector:
             the whole match.
         placeholder: Text that replaces the span under a ``redact`` action;
             defaults to ``[ENTITY_TYPE]``.
+        anchor: Optional prefilter: a pattern that every match contains,
+            starting at most ``anchor_reach`` chars after the match start
+            (``@`` for e-mail addresses). The scanner only runs ``pattern``
+            near anchor occurrences, which skips most prose. A wrong anchor
+            loses findings, so each is checked against the plain search in
+            the tests.
+        anchor_reach: Largest offset, in chars, from a match's start to the
+            start of the anchor occurrence it contains.
     """
 
     name: str
@@ -90,6 +98,8 @@ class PatternDetector:
     score: float = 1.0
     span_group: int | str = 0
     placeholder: str = field(default="")
+    anchor: regex.Pattern[str] | None = None
+    anchor_reach: int = 0
 
     def redaction(self) -> str:
         """Placeholder text for this detector's findings."""

@@ -51,6 +51,8 @@ def _detector(
     context_chars: int,
     validator: Validator,
     score: float,
+    anchor: str | None = None,
+    anchor_reach: int = 0,
 ) -> PatternDetector:
     return PatternDetector(
         name=name,
@@ -61,6 +63,8 @@ def _detector(
         context_chars=context_chars,
         validator=validator,
         score=score,
+        anchor=regex.compile(anchor) if anchor else None,
+        anchor_reach=anchor_reach,
     )
 
 
@@ -95,7 +99,7 @@ def is_valid_email(text: str) -> bool:
     return all(0 < len(x) <= 63 and x[0] != "-" and x[-1] != "-" for x in labels)
 
 
-EMAIL = _detector("email", "EMAIL_ADDRESS", _EMAIL_PATTERN, 250, 1, is_valid_email, 0.95)
+EMAIL = _detector("email", "EMAIL_ADDRESS", _EMAIL_PATTERN, 250, 1, is_valid_email, 0.95, "@", 64)
 """E-mail addresses: max 250 chars (64 local + ``@`` + 185 domain), 1 char of context."""
 
 # --------------------------------------------------------------------------- phone
@@ -319,7 +323,10 @@ def is_valid_iban(text: str) -> bool:
     return bool(stdnum_iban.is_valid(text))
 
 
-IBAN = _detector("iban", "IBAN_CODE", _IBAN_PATTERN, 43, 1, is_valid_iban, 1.0)
+# Anchor: the last country-code letter and the two check digits (offset 1).
+IBAN = _detector(
+    "iban", "IBAN_CODE", _IBAN_PATTERN, 43, 1, is_valid_iban, 1.0, "[A-Za-z][0-9]{2}", 1
+)
 """IBANs, compact or in print format (a space every 4 chars): max 43 chars, 1 char
 of context."""
 
@@ -364,7 +371,20 @@ def is_valid_ip(text: str) -> bool:
     return True
 
 
-IP_ADDRESS = _detector("ip_address", "IP_ADDRESS", _IP_PATTERN, 45, 5, is_valid_ip, 0.9)
+# Anchor: IPv4 has "d.d" starting within its first 3 chars. IPv6 starts with "::",
+# or has "h:h" or "h::" starting within its first 4 chars (the first group is
+# at most 4 hex digits; when it is empty, the second group ends by offset 4).
+IP_ADDRESS = _detector(
+    "ip_address",
+    "IP_ADDRESS",
+    _IP_PATTERN,
+    45,
+    5,
+    is_valid_ip,
+    0.9,
+    r"[0-9]\.[0-9]|[0-9A-Fa-f]:[0-9A-Fa-f:]|::",
+    4,
+)
 """IPv4/IPv6 addresses: max 45 chars (IPv6 with embedded IPv4), 5 chars of context
 (the leading look-ahead counts as context for the bounds check)."""
 

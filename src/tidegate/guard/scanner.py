@@ -121,26 +121,7 @@ class IncrementalScanner:
         text = self._text
         found: list[Finding] = []
         for detector, cursor in zip(self._detectors, self._cursors, strict=True):
-            reach = detector.max_match_chars + detector.context_chars
-            pos = cursor.pos
-            settled = end
-            while pos <= end:
-                match = detector.pattern.search(text, pos - base, partial=not final)
-                if match is None:
-                    pos = end
-                    break
-                start = match.start() + base
-                if not final and (
-                    match.partial or (start + reach > end and not _decided(detector, match))
-                ):
-                    pos = settled = start  # undecided: wait for more text
-                    break
-                finding = detector.finding_for(match, base)
-                if finding is not None:
-                    found.append(finding)
-                pos = match.end() + base if match.end() > match.start() else start + 1
-            cursor.pos = pos
-            cursor.settled = settled
+            cursor.pos, cursor.settled = _scan_one(detector, text, base, cursor.pos, final, found)
         self.scanned_to = end
         self._trim()
         return found
@@ -151,6 +132,47 @@ class IncrementalScanner:
         if cut > 0:
             self._text = self._text[cut:]
             self._base += cut
+
+
+def _scan_one(
+    detector: PatternDetector, text: str, base: int, pos: int, final: bool, found: list[Finding]
+) -> tuple[int, int]:
+    """Advance one detector over ``text`` from absolute ``pos``.
+
+    Appends the findings that became final to ``found``.
+
+    Returns:
+        The new search position and settled offset, both absolute.
+    """
+    end = base + len(text)
+    reach = detector.max_match_chars + detector.context_chars
+    anchor = detector.anchor
+    while pos <= end:
+        lo, endpos, anchor_at = pos, end, end
+        if anchor is not None:
+            # Only positions within anchor_reach before an anchor can start a match.
+            hit = anchor.search(text, pos - base, partial=not final)
+            if hit is None and final:
+                return end, end
+            if hit is not None:
+                anchor_at = hit.start() + base
+            lo = max(pos, anchor_at - detector.anchor_reach)
+            # Attempts starting at or before the anchor read nothing past this.
+            endpos = min(end, anchor_at + reach)
+        match = detector.pattern.search(text, lo - base, endpos - base, partial=not final)
+        if match is None or match.start() + base > anchor_at:
+            if anchor is None or anchor_at >= end:
+                return end, end
+            pos = anchor_at + 1  # no match uses this anchor occurrence
+            continue
+        start = match.start() + base
+        if not final and (match.partial or (start + reach > end and not _decided(detector, match))):
+            return start, start  # undecided: wait for more text
+        finding = detector.finding_for(match, base)
+        if finding is not None:
+            found.append(finding)
+        pos = match.end() + base if match.end() > match.start() else start + 1
+    return pos, end
 
 
 def _decided(detector: PatternDetector, match: regex.Match[str]) -> bool:
