@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -135,7 +136,13 @@ def test_anchor_prefilter_loses_nothing(text: str) -> None:
 
 def test_anchored_detectors_declare_a_reach() -> None:
     anchored = {d.name: d.anchor_reach for d in DETECTORS if d.anchor is not None}
-    assert anchored == {"email": 64, "iban": 1, "ip_address": 4}
+    assert anchored == {
+        "email": 64,
+        "iban": 1,
+        "ip_address": 4,
+        "mailchimp_api_key": 32,
+        "connection_string_password": 25,
+    }
 
 
 @given(text=st.text(alphabet=st.sampled_from(list("0123456789abcdefGBDE:. ")), max_size=80))
@@ -143,3 +150,26 @@ def test_anchor_prefilter_on_address_like_noise(text: str) -> None:
     for detector in DETECTORS:
         if detector.anchor is not None:
             assert scan_text(text, [detector]) == list(detector.find_all(text)), detector.name
+
+
+def _pat(name: str, pattern: str, width: int) -> PatternDetector:
+    return PatternDetector(name, "custom", name.upper(), regex.compile(pattern), width, 0)
+
+
+HIDING = (
+    # One pattern whose long branch can be partial while a short one is complete
+    # further right: regex reports the complete one first.
+    (_pat("hide", r"a[a-z ]{10}|bc", 11),),
+    # The same split over two detectors: the prefilter alternation must not
+    # skip the partial one.
+    (_pat("long", r"a[a-z ]{10}", 11), _pat("short", r"bc", 2), _pat("other", r"zz", 2)),
+)
+
+
+@pytest.mark.parametrize("detectors", HIDING)
+@given(text=st.text(alphabet=st.sampled_from(list("abcz ")), max_size=40), data=st.data())
+def test_complete_match_never_hides_an_earlier_partial(
+    detectors: tuple[PatternDetector, ...], text: str, data: st.DataObject
+) -> None:
+    cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=15))
+    assert streamed(text, cuts, detectors) == scan_text(text, detectors)

@@ -14,8 +14,8 @@ from tidegate.config import parse_config
 from tidegate.detectors import PatternDetector
 from tidegate.errors import PolicyViolation
 from tidegate.guard.engine import GuardEngine
-from tidegate.guard.policy import Redaction, merge_redactions, redact_text
-from tidegate.guard.scanner import scan_text
+from tidegate.guard.policy import Plan, Policy, Redaction, merge_redactions, redact_text
+from tidegate.guard.scanner import DetectorSet, scan_text
 from tidegate.guard.stream import GuardedStream
 
 PII = [
@@ -215,16 +215,9 @@ def _failing_detector() -> PatternDetector:
 
 def test_detector_failure_fails_closed() -> None:
     eng = engine()
-    plan_policies = eng.output_plan.policies
-    from tidegate.guard.policy import Plan, Policy
-
-    policy = Policy("flaky-policy", (_failing_detector(),), "output", "redact", "[X]")
-    plan = Plan(
-        "output",
-        (_failing_detector(),),
-        {**plan_policies, "flaky": (policy,)},
-        (_failing_detector(),),
-    )
+    flaky = (_failing_detector(),)
+    policy = Policy("flaky-policy", flaky, "output", "redact", "[X]")
+    plan = Plan("output", flaky, {"flaky": (policy,)}, flaky, DetectorSet.build(flaky))
     guard = GuardedStream(plan, eng.config.streaming, eng.audit)
     with pytest.raises(PolicyViolation) as info:
         run(guard, ["call 123 now"])

@@ -37,6 +37,8 @@ def _detector(
     validator: Validator | None = None,
     score: float = 1.0,
     span_group: int | str = 0,
+    anchor: str | None = None,
+    anchor_reach: int = 0,
 ) -> PatternDetector:
     return PatternDetector(
         name=name,
@@ -48,6 +50,8 @@ def _detector(
         validator=validator,
         score=score,
         span_group=span_group,
+        anchor=regex.compile(anchor) if anchor else None,
+        anchor_reach=anchor_reach,
     )
 
 
@@ -184,6 +188,8 @@ MAILCHIMP_API_KEY = _detector(
     "MAILCHIMP_API_KEY",
     r"(?<![0-9A-Za-z])[0-9a-f]{32}-us[0-9]{1,2}(?![0-9A-Za-z])",
     37,
+    anchor=r"-us[0-9]",  # always at offset 32
+    anchor_reach=32,
 )
 """Mailchimp API keys (32 hex + ``-us`` data centre), detect-secrets
 ``MailchimpDetector``: max 37 chars, 1 char of context."""
@@ -275,6 +281,8 @@ CONNECTION_STRING_PASSWORD = _detector(
     414,
     validator=is_plausible_password,
     span_group="password",
+    anchor="://",  # after a 2-25 char scheme
+    anchor_reach=25,
 )
 """The password of a URL with credentials (``postgres://user:PASSWORD@host``,
 ``mongodb+srv://``, ``redis://:PASSWORD@``, ``https://user:PASSWORD@``; RFC 3986

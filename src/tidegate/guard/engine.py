@@ -113,7 +113,7 @@ class GuardEngine:
         """
         plan = self.plan(direction)
         results = []
-        for finding in scan_text(text, plan.detectors):
+        for finding in scan_text(text, plan.detector_set):
             policy = plan.top_policy(finding.detector)
             results.append(ScanResult(finding, policy.name, policy.action))
         return results

@@ -20,6 +20,7 @@ from tidegate.detectors import (
     resolve,
 )
 from tidegate.errors import ConfigError
+from tidegate.guard.scanner import DetectorSet
 
 SEVERITY = {"observe": 0, "redact": 1, "block": 2}
 
@@ -57,12 +58,15 @@ class Plan:
         policies: Per detector name, its policies, most severe first.
         enforcing: Detectors under a redact or block policy; only these hold
             text back.
+        detector_set: ``detectors`` compiled for scanning, shared by every
+            stream of this plan.
     """
 
     direction: str
     detectors: tuple[PatternDetector, ...]
     policies: dict[str, tuple[Policy, ...]]
     enforcing: tuple[PatternDetector, ...]
+    detector_set: DetectorSet
 
     def top_policy(self, detector: str) -> Policy:
         """The most severe policy that covers ``detector``."""
@@ -159,7 +163,8 @@ def build_plan(policies: Sequence[Policy], direction: str, *, block_enforces: bo
     enforcing = tuple(
         d for d in detectors.values() if any(p.action in enforcing_actions for p in ranked[d.name])
     )
-    return Plan(direction, tuple(detectors.values()), ranked, enforcing)
+    chosen = tuple(detectors.values())
+    return Plan(direction, chosen, ranked, enforcing, DetectorSet.build(chosen))
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,74 @@ import regex
 
 from tidegate.detectors.base import Finding, PatternDetector
 
+_BASE_FLAGS = regex.compile("").flags  # VERSION0 | UNICODE: what plain patterns carry
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSet:
+    """Detectors compiled for scanning, built once and shared by many scanners.
+
+    Streaming evaluates after nearly every delta, where the cost is one regex
+    call per detector. Detectors without an anchor are also joined into one
+    alternation, the *prefilter*: at any position where the prefilter has no
+    complete or partial match, none of them has, so a single call moves all
+    of their cursors past text that cannot start a match.
+
+    ``regex`` prefers a complete match anywhere to an earlier partial one, so
+    each pattern also gets a *partial-only* twin, ``(?:P)(?!)``, which can
+    never complete: its partial search reports the leftmost position whose
+    attempt runs into the end of the text. It is consulted only when a
+    complete match is found close to the end.
+
+    Attributes:
+        detectors: The detectors, in reporting order.
+        partial_only: Per detector, its partial-only twin (None if the
+            pattern cannot be wrapped; the scanner then waits for the bound).
+        prefilter: The alternation, or None when fewer than two detectors fit
+            (a detector with an anchor, capture groups or unusual flags stays out).
+        prefilter_partial: The prefilter's partial-only twin.
+        grouped: Indices of the detectors covered by the prefilter.
+    """
+
+    detectors: tuple[PatternDetector, ...]
+    partial_only: tuple[regex.Pattern[str] | None, ...]
+    prefilter: regex.Pattern[str] | None = None
+    prefilter_partial: regex.Pattern[str] | None = None
+    grouped: tuple[int, ...] = ()
+
+    @classmethod
+    def build(cls, detectors: Sequence[PatternDetector]) -> DetectorSet:
+        """Compile the prefilter for ``detectors``."""
+        detectors = tuple(detectors)
+        twins = tuple(_partial_only(d.pattern.pattern, d.pattern.flags) for d in detectors)
+        branches: list[str] = []
+        grouped: list[int] = []
+        for i, d in enumerate(detectors):
+            extra = d.pattern.flags & ~_BASE_FLAGS
+            if d.anchor is not None or d.pattern.groups or extra & ~regex.IGNORECASE:
+                continue
+            inline = "i" if extra else ""
+            branches.append(f"(?{inline}:{d.pattern.pattern})" if inline else
+                            f"(?:{d.pattern.pattern})")  # fmt: skip
+            grouped.append(i)
+        if len(grouped) < 2:
+            return cls(detectors, twins)
+        try:
+            prefilter = regex.compile("|".join(branches))
+        except regex.error:  # e.g. a custom pattern with global inline flags
+            return cls(detectors, twins)
+        twin = _partial_only(prefilter.pattern, prefilter.flags)
+        if twin is None:
+            return cls(detectors, twins)
+        return cls(detectors, twins, prefilter, twin, tuple(grouped))
+
+
+def _partial_only(pattern: str, flags: int) -> regex.Pattern[str] | None:
+    try:
+        return regex.compile(f"(?:{pattern})(?!)", flags & ~_BASE_FLAGS)
+    except regex.error:
+        return None
+
 
 @dataclass(slots=True)
 class _Cursor:
@@ -54,8 +122,11 @@ class IncrementalScanner:
         scanned_to: Absolute offset (chars) up to which text has been evaluated.
     """
 
-    def __init__(self, detectors: Sequence[PatternDetector]) -> None:
-        self._detectors = tuple(detectors)
+    def __init__(self, detectors: Sequence[PatternDetector] | DetectorSet) -> None:
+        self._set = (
+            detectors if isinstance(detectors, DetectorSet) else DetectorSet.build(detectors)
+        )
+        self._detectors = self._set.detectors
         self._cursors = [_Cursor() for _ in self._detectors]
         self._context = max((d.context_chars for d in self._detectors), default=0)
         self._text = ""  # the stream from absolute offset self._base on
@@ -79,25 +150,20 @@ class IncrementalScanner:
         self._pending.append(text)
         self._pending_chars += len(text)
 
-    def settled(self, detectors: Sequence[PatternDetector] | None = None) -> int:
+    def settled(self, indices: Sequence[int] | None = None) -> int:
         """Offset before which no unknown finding can start.
 
         Args:
-            detectors: Restrict to these detectors (default: all).
+            indices: Restrict to the detectors at these positions of the
+                detector set (default: all).
 
         Returns:
             Absolute offset in chars, at most :attr:`scanned_to`.
         """
-        if detectors is None:
-            values = [c.settled for c in self._cursors]
-        else:
-            wanted = {id(d) for d in detectors}
-            values = [
-                c.settled
-                for d, c in zip(self._detectors, self._cursors, strict=True)
-                if id(d) in wanted
-            ]
-        return min(values, default=self.scanned_to)
+        cursors = self._cursors
+        if indices is None:
+            return min((c.settled for c in cursors), default=self.scanned_to)
+        return min((cursors[i].settled for i in indices), default=self.scanned_to)
 
     def scan(self, *, final: bool = False) -> list[Finding]:
         """Evaluate the text fed so far.
@@ -120,8 +186,27 @@ class IncrementalScanner:
         base = self._base
         text = self._text
         found: list[Finding] = []
-        for detector, cursor in zip(self._detectors, self._cursors, strict=True):
-            cursor.pos, cursor.settled = _scan_one(detector, text, base, cursor.pos, final, found)
+        prefilter = self._set.prefilter
+        if prefilter is not None and not final:
+            cursors = [self._cursors[i] for i in self._set.grouped]
+            low = min(c.pos for c in cursors)
+            hit = prefilter.search(text, low - base, partial=True)
+            clear_to = end if hit is None else hit.start() + base
+            if hit is not None and not hit.partial and self._set.prefilter_partial is not None:
+                hidden = self._set.prefilter_partial.search(text, low - base, partial=True)
+                if hidden is not None:
+                    clear_to = min(clear_to, hidden.start() + base)
+            for cursor in cursors:  # nothing of theirs starts in [cursor.pos, clear_to)
+                cursor.pos = max(cursor.pos, clear_to)
+        for detector, twin, cursor in zip(
+            self._detectors, self._set.partial_only, self._cursors, strict=True
+        ):
+            if cursor.pos >= end and not final:
+                cursor.pos = cursor.settled = end  # no new text for it
+                continue
+            cursor.pos, cursor.settled = _scan_one(
+                detector, twin, text, base, cursor.pos, final, found
+            )
         self.scanned_to = end
         self._trim()
         return found
@@ -135,9 +220,17 @@ class IncrementalScanner:
 
 
 def _scan_one(
-    detector: PatternDetector, text: str, base: int, pos: int, final: bool, found: list[Finding]
+    detector: PatternDetector,
+    twin: regex.Pattern[str] | None,
+    text: str,
+    base: int,
+    pos: int,
+    final: bool,
+    found: list[Finding],
 ) -> tuple[int, int]:
     """Advance one detector over ``text`` from absolute ``pos``.
+
+    ``twin`` is the detector's partial-only pattern (see :class:`DetectorSet`).
 
     Appends the findings that became final to ``found``.
 
@@ -145,6 +238,8 @@ def _scan_one(
         The new search position and settled offset, both absolute.
     """
     end = base + len(text)
+    if pos >= end and not final:
+        return end, end  # nothing new to search: a match could only start at the end
     reach = detector.max_match_chars + detector.context_chars
     anchor = detector.anchor
     while pos <= end:
@@ -166,8 +261,18 @@ def _scan_one(
             pos = anchor_at + 1  # no match uses this anchor occurrence
             continue
         start = match.start() + base
-        if not final and (match.partial or (start + reach > end and not _decided(detector, match))):
-            return start, start  # undecided: wait for more text
+        if not final and (match.partial or start + reach > end):
+            # A complete match this close to the end may hide an earlier
+            # partial one (regex prefers complete matches), and may still grow.
+            if match.partial:
+                return start, start  # undecided: wait for more text
+            if twin is None:
+                return lo, lo
+            hidden = twin.search(text, lo - base, endpos - base, partial=True)
+            if hidden is not None and hidden.start() + base < start:
+                return hidden.start() + base, hidden.start() + base
+            if not _decided(detector, match):
+                return start, start
         finding = detector.finding_for(match, base)
         if finding is not None:
             found.append(finding)
@@ -192,7 +297,7 @@ def _decided(detector: PatternDetector, match: regex.Match[str]) -> bool:
     return detector.pattern.fullmatch(text, match.start(), partial=True) is None
 
 
-def scan_text(text: str, detectors: Sequence[PatternDetector]) -> list[Finding]:
+def scan_text(text: str, detectors: Sequence[PatternDetector] | DetectorSet) -> list[Finding]:
     """One-shot scan of a whole text, sorted by position.
 
     Args:

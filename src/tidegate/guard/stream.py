@@ -127,6 +127,9 @@ class GuardedStream:
         self._clock = clock
         self._channels: dict[str, _Channel] = {}
         self._enforcing = bool(plan.enforcing)
+        self._enforcing_idx = tuple(
+            i for i, d in enumerate(plan.detectors) if any(d is e for e in plan.enforcing)
+        )
         self.findings: list[Finding] = []
 
     def _channel(self, name: str) -> _Channel:
@@ -134,7 +137,7 @@ class GuardedStream:
         if channel is None:
             channel = _Channel(
                 name,
-                IncrementalScanner(self._plan.detectors),
+                IncrementalScanner(self._plan.detector_set),
                 EvaluationSchedule(self._streaming, self._clock),
             )
             self._channels[name] = channel
@@ -245,7 +248,7 @@ class GuardedStream:
 
     def _release(self, ch: _Channel, *, final: bool) -> list[str]:
         end = ch.held_from + len(ch.held)
-        safe = end if final else min(ch.scanner.settled(self._plan.enforcing), end)
+        safe = end if final else min(ch.scanner.settled(self._enforcing_idx), end)
         if not ch.deltas or ch.deltas[0] > safe:
             return []
         spans = merge_redactions(ch.pending)
