@@ -297,3 +297,29 @@ def test_route_to_wrong_format_is_a_clear_error(
     assert r.status_code == 400
     assert r.json()["type"] == "error"
     assert "speaks openai" in r.json()["error"]["message"]
+
+
+def test_anthropic_configured_key_replaces_client_key(
+    upstream: ScriptedUpstream,
+    make_gateway: GatewayFactory,
+    upstream_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIDEGATE_TEST_ANTHROPIC_KEY", "sk-ant-upstream")
+    config = {
+        "upstreams": [
+            {
+                "name": "claude",
+                "base_url": upstream_url,
+                "format": "anthropic",
+                "api_key_env": "TIDEGATE_TEST_ANTHROPIC_KEY",
+            }
+        ]
+    }
+    upstream.reset(Script(events=split_events(ANTHROPIC_RECORDED)))
+    with make_gateway(config) as url, claude(url).messages.stream(**MSG) as stream:
+        stream.get_final_message()
+    headers = upstream.requests[0]["headers"]
+    assert headers["x-api-key"] == "sk-ant-upstream"
+    assert "authorization" not in headers
+    assert headers["anthropic-version"]  # the SDK's own header passes through
