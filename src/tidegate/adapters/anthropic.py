@@ -21,22 +21,20 @@ content block the client has open, so the event sequence stays well formed.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
+from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
 from tidegate.adapters.openai_chat import dumps
-from tidegate.adapters.release import PendingEvent, ReleaseQueue
+from tidegate.adapters.release import PendingEvent, QueuedTranslator
 from tidegate.errors import (
     BadRequestError,
     NotFoundError,
     PayloadTooLargeError,
     PolicyViolation,
     TidegateError,
-    UpstreamProtocolError,
     UpstreamTimeoutError,
 )
 from tidegate.guard.hook import StreamGuard, guard_whole
@@ -164,7 +162,7 @@ def _guard_input_blocks(content: Any, guard: InputGuard, channel: str) -> Any:
     return content
 
 
-class AnthropicTranslator:
+class AnthropicTranslator(QueuedTranslator):
     """Rewrites one Anthropic Messages event stream through a guard.
 
     Args:
@@ -172,13 +170,10 @@ class AnthropicTranslator:
     """
 
     def __init__(self, guard: StreamGuard) -> None:
-        self._queue = ReleaseQueue(guard)
+        super().__init__(guard)
         # One entry per queued event, in queue order: ("start" | "stop", index) or None.
         self._effects: deque[tuple[str, int] | None] = deque()
         self._open: set[int] = set()  # blocks started and not stopped, as released
-        self._stopped = False
-        self._upstream_error = False
-        self._terminated = False
 
     def on_event(self, event: ServerSentEvent) -> list[bytes]:
         """Translate one upstream event (see :class:`StreamTranslator`).
@@ -189,13 +184,7 @@ class AnthropicTranslator:
         """
         if self._terminated:
             return []
-        try:
-            obj = json.loads(event.data)
-        except ValueError:
-            obj = None
-        if not isinstance(obj, dict):
-            # Unparseable events cannot be guarded: fail closed, do not relay.
-            raise UpstreamProtocolError("upstream sent an event that is not a JSON object")
+        obj = event_object(event)
         kind = event.event or obj.get("type")
         original = encode_event(event.data, event=event.event)
         index = obj.get("index")
@@ -203,9 +192,9 @@ class AnthropicTranslator:
             index = 0
         queue = self._queue
         if kind == "error":
-            self._upstream_error = True
+            self._complete = True  # the upstream's own in-stream error
         elif kind == "message_stop":
-            self._stopped = True
+            self._complete = True
             queue.end_all()
         elif kind == "content_block_stop":
             for channel in queue.channels():
@@ -240,28 +229,6 @@ class AnthropicTranslator:
         else:  # ping, message_delta, error, message_stop and unknown events
             self._add_pending(original, None, None)
         return self._drain()
-
-    def flush(self) -> list[bytes]:
-        """Release every held event after a final evaluation.
-
-        Raises:
-            PolicyViolation: The guard blocked the held output.
-        """
-        if self._terminated:
-            return []
-        self._queue.end_all()
-        return self._drain()
-
-    def on_end(self) -> list[bytes]:
-        """Flush; a stream that ended before ``message_stop`` also gets an error event.
-
-        Raises:
-            PolicyViolation: The guard blocked the remaining output.
-        """
-        if self._stopped or self._upstream_error:
-            return self.flush()
-        flushed = self.flush()
-        return [*flushed, *self.error_events(UpstreamProtocolError("upstream stream ended early"))]
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
         """Close the client's open content block, then ``event: error``.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tidegate.errors import BadRequestError, TidegateError
+from tidegate.errors import BadRequestError, TidegateError, UpstreamProtocolError
 from tidegate.guard.hook import StreamGuard
 from tidegate.sse import ServerSentEvent
 
@@ -51,6 +51,22 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequestError("request body must be a JSON object")
     return body
+
+
+def event_object(event: ServerSentEvent) -> dict[str, Any]:
+    """Parse an upstream event's data, which must be a JSON object.
+
+    Raises:
+        UpstreamProtocolError: It is not. An event that cannot be parsed
+            cannot be guarded, so it is never relayed (fail closed).
+    """
+    try:
+        obj = json.loads(event.data)
+    except ValueError:
+        obj = None
+    if not isinstance(obj, dict):
+        raise UpstreamProtocolError("upstream sent an event that is not a JSON object")
+    return obj
 
 
 class StreamTranslator(Protocol):

@@ -14,14 +14,13 @@ same event the OpenAI Chat adapter sends; an upstream event with a top-level
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
+from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
 from tidegate.adapters.openai_chat import dumps, guard_message, openai_error_body
-from tidegate.adapters.release import ReleaseQueue
-from tidegate.errors import TidegateError, UpstreamProtocolError
+from tidegate.adapters.release import QueuedTranslator
+from tidegate.errors import TidegateError
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
@@ -68,7 +67,7 @@ def _text_at(obj: Any, path: TextPath) -> tuple[str, Callable[[str], None]] | No
     return text, apply
 
 
-class GenericTranslator:
+class GenericTranslator(QueuedTranslator):
     """Rewrites one generic event stream through a guard.
 
     Args:
@@ -77,9 +76,9 @@ class GenericTranslator:
     """
 
     def __init__(self, guard: StreamGuard, text_path: TextPath) -> None:
-        self._queue = ReleaseQueue(guard)
+        super().__init__(guard)
         self._path = tuple(text_path)
-        self._terminated = False
+        self._complete = True  # no terminator: the upstream closing is the normal end
 
     def on_event(self, event: ServerSentEvent) -> list[bytes]:
         """Translate one upstream event (see :class:`StreamTranslator`).
@@ -99,35 +98,12 @@ class GenericTranslator:
             queue.end_all()
             queue.add(original)
             return queue.drain()
-        try:
-            obj = json.loads(event.data)
-        except ValueError:
-            # Unparseable events cannot be guarded: fail closed, do not relay.
-            raise UpstreamProtocolError("upstream sent an event that is not JSON") from None
+        obj = event_object(event)
         pending = queue.add(original, lambda: encode_event(dumps(obj), event=event.event))
         found = _text_at(obj, self._path)
         if found is not None and found[0]:
             queue.text(pending, CHANNEL, found[0], found[1])
         return queue.drain()
-
-    def flush(self) -> list[bytes]:
-        """Release every held event after a final evaluation.
-
-        Raises:
-            PolicyViolation: The guard blocked the held output.
-        """
-        if self._terminated:
-            return []
-        self._queue.end_all()
-        return self._queue.drain()
-
-    def on_end(self) -> list[bytes]:
-        """The upstream closed: that is the normal end here, so only flush.
-
-        Raises:
-            PolicyViolation: The guard blocked the remaining output.
-        """
-        return self.flush()
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
         """``data: {"error": {...}}`` (OpenAI shape); held events are dropped."""

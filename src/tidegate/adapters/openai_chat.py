@@ -15,13 +15,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
-from tidegate.adapters.release import PendingEvent, ReleaseQueue
+from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
+from tidegate.adapters.release import PendingEvent, QueuedTranslator
 from tidegate.errors import (
     BadRequestError,
     PolicyViolation,
     TidegateError,
-    UpstreamProtocolError,
 )
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
@@ -73,32 +72,21 @@ def guard_message(message: dict[str, Any], guard: InputGuard, channel: str) -> N
             fn["arguments"] = guard(fn["arguments"], f"{channel}.tool_calls.{k}")
 
 
-class OpenAIChatTranslator:
+class OpenAIChatTranslator(QueuedTranslator):
     """Rewrites one Chat Completions event stream through a guard."""
-
-    def __init__(self, guard: StreamGuard) -> None:
-        self._queue = ReleaseQueue(guard)
-        self._done = False
-        self._upstream_error = False
 
     def on_event(self, event: ServerSentEvent) -> list[bytes]:
         """Translate one upstream event (see :class:`StreamTranslator`)."""
         queue = self._queue
         if event.data.startswith("[DONE]"):
-            self._done = True
+            self._complete = True
             queue.end_all()
             queue.add(DONE)
             return queue.drain()
-        try:
-            obj = json.loads(event.data)
-        except ValueError:
-            obj = None
-        if not isinstance(obj, dict):
-            # Unparseable events cannot be guarded: fail closed, do not relay.
-            raise UpstreamProtocolError("upstream sent an event that is not a JSON object")
+        obj = event_object(event)
         original = encode_event(event.data, event=event.event)
         if "error" in obj and "choices" not in obj:
-            self._upstream_error = True
+            self._complete = True  # the upstream's own in-stream error
             queue.add(original)
             return queue.drain()
         pending = queue.add(original, lambda: encode_event(dumps(obj), event=event.event))
@@ -107,21 +95,9 @@ class OpenAIChatTranslator:
                 self._guard_choice(pending, choice)
         return queue.drain()
 
-    def flush(self) -> list[bytes]:
-        """Release every held event after a final evaluation."""
-        self._queue.end_all()
-        return self._queue.drain()
-
-    def on_end(self) -> list[bytes]:
-        """Flush; a stream that ended without ``[DONE]`` also gets an error event."""
-        if self._done or self._upstream_error:
-            return self.flush()
-        flushed = self.flush()
-        return [*flushed, *self.error_events(UpstreamProtocolError("upstream stream ended early"))]
-
     def error_events(self, exc: TidegateError) -> list[bytes]:
         """``data: {"error": ...}`` then ``data: [DONE]``; held events are dropped."""
-        self._done = True
+        self._terminated = True
         return [encode_event(dumps(openai_error_body(exc))), DONE]
 
     def _guard_choice(self, pending: PendingEvent, choice: dict[str, Any]) -> None:

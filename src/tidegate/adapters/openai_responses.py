@@ -30,15 +30,14 @@ event is therefore the documented ``error`` event (``type``, ``code``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
+from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
 from tidegate.adapters.openai_chat import dumps, guard_content, openai_error_body
-from tidegate.adapters.release import ReleaseQueue
-from tidegate.errors import BadRequestError, TidegateError, UpstreamProtocolError
+from tidegate.adapters.release import QueuedTranslator
+from tidegate.errors import BadRequestError, TidegateError
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
@@ -159,7 +158,7 @@ class _RecordingGuard:
         return self.guard.holding()
 
 
-class ResponsesTranslator:
+class ResponsesTranslator(QueuedTranslator):
     """Rewrites one Responses event stream through a guard.
 
     Args:
@@ -169,12 +168,9 @@ class ResponsesTranslator:
     def __init__(self, guard: StreamGuard) -> None:
         self._guard = guard
         self._recorder = _RecordingGuard(guard)
-        self._queue = ReleaseQueue(self._recorder)
+        super().__init__(self._recorder)
         self._whole: dict[str, tuple[str, str]] = {}  # channel -> (original, released)
         self._sequence = -1
-        self._finished = False
-        self._upstream_error = False
-        self._terminated = False
 
     def on_event(self, event: ServerSentEvent) -> list[bytes]:
         """Translate one upstream event (see :class:`StreamTranslator`).
@@ -188,17 +184,11 @@ class ResponsesTranslator:
         queue = self._queue
         original = encode_event(event.data, event=event.event)
         if event.data.startswith("[DONE]"):  # not sent by OpenAI; some servers do
-            self._finished = True
+            self._complete = True
             queue.end_all()
             queue.add(original)
             return queue.drain()
-        try:
-            obj = json.loads(event.data)
-        except ValueError:
-            obj = None
-        if not isinstance(obj, dict):
-            # Unparseable events cannot be guarded: fail closed, do not relay.
-            raise UpstreamProtocolError("upstream sent an event that is not a JSON object")
+        obj = event_object(event)
         kind = str(obj.get("type") or event.event)
         if isinstance(obj.get("sequence_number"), int):
             self._sequence = max(self._sequence, obj["sequence_number"])
@@ -208,7 +198,7 @@ class ResponsesTranslator:
 
         delta = _DELTAS.get(kind)
         if kind == "error":
-            self._upstream_error = True
+            self._complete = True  # the upstream's own in-stream error
             queue.add(original)
         elif delta is not None:
             pending = queue.add(original, render)
@@ -220,34 +210,12 @@ class ResponsesTranslator:
                 queue.text(pending, channel, text, _delta_setter(obj))
         else:
             if kind in _TERMINAL:
-                self._finished = True
+                self._complete = True
                 queue.end_all()
             final = kind in _TERMINAL or kind.endswith(".done")
             changed = self._rewrite(_event_fields(kind, obj), final=final)
             queue.add(render() if changed else original)
         return queue.drain()
-
-    def flush(self) -> list[bytes]:
-        """Release every held event after a final evaluation.
-
-        Raises:
-            PolicyViolation: The guard blocked the held output.
-        """
-        if self._terminated:
-            return []
-        self._queue.end_all()
-        return self._queue.drain()
-
-    def on_end(self) -> list[bytes]:
-        """Flush; a stream that ended before a terminal event also gets an error event.
-
-        Raises:
-            PolicyViolation: The guard blocked the remaining output.
-        """
-        if self._finished or self._upstream_error:
-            return self.flush()
-        flushed = self.flush()
-        return [*flushed, *self.error_events(UpstreamProtocolError("upstream stream ended early"))]
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
         """One ``event: error`` that the openai SDK raises; held events are dropped.

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from tidegate.errors import TidegateError, UpstreamProtocolError
 from tidegate.guard.hook import StreamGuard
 
 
@@ -126,3 +127,50 @@ class ReleaseQueue:
         waiting = self._waiting[channel]
         for text in released:
             waiting.popleft().output = text
+
+
+class QueuedTranslator:
+    """What every wire-format translator shares.
+
+    A release queue; ``_complete``, set once the upstream stream reached an
+    end its format defines (a terminator, or the upstream's own in-stream
+    error); and ``_terminated``, set once tidegate ended the stream itself.
+    Subclasses implement ``on_event`` and ``error_events``.
+
+    Args:
+        guard: The response's stream guard.
+    """
+
+    def __init__(self, guard: StreamGuard) -> None:
+        self._queue = ReleaseQueue(guard)
+        self._complete = False
+        self._terminated = False
+
+    def _drain(self) -> list[bytes]:
+        return self._queue.drain()
+
+    def flush(self) -> list[bytes]:
+        """Release every held event after a final evaluation.
+
+        Raises:
+            PolicyViolation: The guard blocked the held output.
+        """
+        if self._terminated:
+            return []
+        self._queue.end_all()
+        return self._drain()
+
+    def on_end(self) -> list[bytes]:
+        """Flush; a stream that ended before its format's end also gets an error event.
+
+        Raises:
+            PolicyViolation: The guard blocked the remaining output.
+        """
+        flushed = self.flush()
+        if self._complete or self._terminated:
+            return flushed
+        return [*flushed, *self.error_events(UpstreamProtocolError("upstream stream ended early"))]
+
+    def error_events(self, exc: TidegateError) -> list[bytes]:
+        """The format's in-stream error event(s) for ``exc``."""
+        raise NotImplementedError
