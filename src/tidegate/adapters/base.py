@@ -34,6 +34,12 @@ class ParsedRequest:
     stream: bool
     model: str | None
 
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> ParsedRequest:
+        """Read ``stream`` and ``model`` (every format names them so) from ``body``."""
+        model = body.get("model")
+        return cls(body, bool(body.get("stream")), model if isinstance(model, str) else None)
+
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     """Parse a request body that must be one JSON object.

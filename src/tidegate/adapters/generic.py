@@ -137,10 +137,7 @@ class GenericAdapter:
             BadRequestError: Not a JSON object.
         """
         body = parse_json_object(raw)
-        model = body.get("model")
-        return ParsedRequest(
-            body, bool(body.get("stream")), model if isinstance(model, str) else None
-        )
+        return ParsedRequest.of(body)
 
     def error_body(self, exc: TidegateError) -> dict[str, Any]:
         """OpenAI-shaped error JSON."""

@@ -143,10 +143,7 @@ class OpenAIChatAdapter:
         body = parse_json_object(raw)
         if not isinstance(body.get("messages"), list):
             raise BadRequestError("'messages' must be a list of message objects")
-        model = body.get("model")
-        return ParsedRequest(
-            body, bool(body.get("stream")), model if isinstance(model, str) else None
-        )
+        return ParsedRequest.of(body)
 
     def error_body(self, exc: TidegateError) -> dict[str, Any]:
         """OpenAI-shaped error JSON."""

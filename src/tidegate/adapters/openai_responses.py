@@ -316,10 +316,7 @@ class ResponsesAdapter:
         instructions = body.get("instructions")
         if instructions is not None and not isinstance(instructions, str):
             raise BadRequestError("'instructions' must be a string")
-        model = body.get("model")
-        return ParsedRequest(
-            body, bool(body.get("stream")), model if isinstance(model, str) else None
-        )
+        return ParsedRequest.of(body)
 
     def error_body(self, exc: TidegateError) -> dict[str, Any]:
         """OpenAI-shaped error JSON."""
