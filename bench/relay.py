@@ -573,7 +573,7 @@ def machine_line(loop_used: str, http_used: str) -> str:
         f"(loop: {loop_used}, http: {http_used}; uvloop "
         f"{'installed' if installed['uvloop'] else 'not installed'}, httptools "
         f"{'installed' if installed['httptools'] else 'not installed'}), "
-        f"httpx {_version('httpx')}, starlette {_version('starlette')}; "
+        f"aiohttp {_version('aiohttp')} (upstream client), starlette {_version('starlette')}; "
         f"{datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}"
     )
 

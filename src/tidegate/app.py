@@ -14,7 +14,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -38,7 +37,7 @@ from tidegate.guard.engine import GuardEngine
 from tidegate.logs import get_logger
 from tidegate.relay import SSERelayResponse
 from tidegate.routing import Router
-from tidegate.upstream import Upstream
+from tidegate.upstream import Upstream, UpstreamResponse
 
 # Upstream response headers worth relaying to the client on JSON answers.
 _RELAYED_HEADER_PREFIXES = ("x-request-id", "request-id", "openai-", "anthropic-", "x-ratelimit-")
@@ -108,14 +107,14 @@ def error_response(adapter: WireAdapter, exc: TidegateError) -> JSONResponse:
     return JSONResponse(adapter.error_body(exc), status_code=exc.status)
 
 
-def _relayed_headers(response: httpx.Response) -> dict[str, str]:
+def _relayed_headers(response: UpstreamResponse) -> dict[str, str]:
     return {
         k: v for k, v in response.headers.items() if k.lower().startswith(_RELAYED_HEADER_PREFIXES)
     }
 
 
 async def _relay_upstream_error(
-    adapter: WireAdapter, upstream: Upstream, response: httpx.Response
+    adapter: WireAdapter, upstream: Upstream, response: UpstreamResponse
 ) -> Response:
     """Relay an upstream 4xx/5xx with its status; wrap a non-JSON body."""
     body = await upstream.read(response)
@@ -218,7 +217,7 @@ def guard_input(
 
 
 def _guard_json_body(
-    adapter: WireAdapter, guard: Any, body: bytes, response: httpx.Response
+    adapter: WireAdapter, guard: Any, body: bytes, response: UpstreamResponse
 ) -> Response:
     """Guard a complete JSON response; relay the upstream bytes if unchanged."""
     headers = _relayed_headers(response)

@@ -61,7 +61,9 @@ class SSERelayResponse:
         self._close = close
         self._keepalive_s = keepalive_s
         self._log = logger
-        self._send_lock = anyio.Lock()
+        # Uncontended (the pump's normal case), fast_acquire takes the lock
+        # without yielding to the event loop: no extra loop pass per send.
+        self._send_lock = anyio.Lock(fast_acquire=True)
         self._last_send = time.monotonic()
         self.client_disconnected = False
 

@@ -1,9 +1,13 @@
 """Upstream transport: pooled HTTP connections and error mapping.
 
-One :class:`httpx.AsyncClient` (a keep-alive connection pool) per configured
-upstream. Low-level httpx errors are mapped to the most specific tidegate
-error, ``raise Mapped(...) from exc``, in one place. Requests are never
-retried here: a retried streaming request could replay tokens to the client.
+One :class:`aiohttp.ClientSession` (a keep-alive :class:`aiohttp.TCPConnector`
+pool) per configured upstream, created on first use inside the running event
+loop and closed by :meth:`Upstream.aclose`. Low-level aiohttp errors are mapped
+to the most specific tidegate error, ``raise Mapped(...) from exc``, in one
+place. Requests are never retried here: a retried streaming request could
+replay tokens to the client. (aiohttp itself resends an idempotent request,
+such as ``GET /models``, once when a pooled keep-alive connection turns out to
+have been closed by the upstream; never a ``POST``.)
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
-import httpx
+import aiohttp
+from multidict import CIMultiDictProxy
 
 from tidegate.config import UpstreamConfig
 from tidegate.errors import (
@@ -23,7 +29,7 @@ from tidegate.errors import (
 )
 
 # Request headers that describe the client's own connection and must not be
-# forwarded (RFC 9110 section 7.6.1), plus those httpx sets itself.
+# forwarded (RFC 9110 section 7.6.1), plus those the HTTP client sets itself.
 _HOP_BY_HOP = frozenset(
     {
         "host",
@@ -40,19 +46,48 @@ _HOP_BY_HOP = frozenset(
 )
 _AUTH_HEADERS = frozenset({"authorization", "x-api-key"})
 
+# Headers aiohttp would otherwise add when the client did not send them: its
+# own User-Agent, and Content-Type: application/octet-stream on a POST.
+_SKIP_AUTO_HEADERS = ("User-Agent", "Content-Type")
 
-def map_httpx_error(exc: httpx.HTTPError, upstream: str) -> UpstreamError:
-    """Map an httpx error to the matching :class:`UpstreamError`.
+# Idle seconds before a pooled connection is dropped (httpx's default, kept);
+# below the usual server keep-alive timeouts, so a pooled connection is rarely
+# one the upstream is just closing.
+_KEEPALIVE_S = 5.0
+
+# What aiohttp raises for a failed request or body read. ``TimeoutError`` (and
+# so aiohttp's ``ServerTimeoutError``) is an ``OSError`` too.
+_CLIENT_ERRORS = (aiohttp.ClientError, OSError)
+
+
+def map_aiohttp_error(exc: BaseException, upstream: str) -> UpstreamError:
+    """Map an aiohttp (or socket) error to the matching :class:`UpstreamError`.
 
     Args:
-        exc: The httpx exception.
+        exc: The exception, one of :data:`_CLIENT_ERRORS`.
         upstream: Upstream name, for the message.
     """
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):  # connect timeout, or sock_read between reads
         return UpstreamTimeoutError(f"upstream {upstream!r} timed out ({type(exc).__name__})")
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return UpstreamUnreachableError(f"upstream {upstream!r} is unreachable")
     return UpstreamProtocolError(f"upstream {upstream!r} failed: {type(exc).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """An upstream response whose body has not been read yet.
+
+    Attributes:
+        status_code: The HTTP status.
+        headers: The response headers (case-insensitive).
+        raw: The underlying aiohttp response; read it with
+            :meth:`Upstream.aiter_bytes` or :meth:`Upstream.read`.
+    """
+
+    status_code: int
+    headers: CIMultiDictProxy[str]
+    raw: aiohttp.ClientResponse
 
 
 class Upstream:
@@ -68,18 +103,24 @@ class Upstream:
         self.name = config.name
         env = os.environ if environ is None else environ
         self._api_key = env.get(config.api_key_env) if config.api_key_env else None
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(
-                connect=config.timeouts.connect_s,
-                read=config.timeouts.read_s,
-                write=config.timeouts.read_s,
-                pool=config.timeouts.connect_s,
+        self._session: aiohttp.ClientSession | None = None
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        """The connection pool; needs the running event loop."""
+        timeouts = self.config.timeouts
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                limit=self.config.max_connections, keepalive_timeout=_KEEPALIVE_S
             ),
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=timeouts.connect_s,  # pool acquire + connect
+                sock_connect=timeouts.connect_s,
+                sock_read=timeouts.read_s,  # the longest wait for the next bytes
             ),
-            follow_redirects=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
         )
 
     def url(self, path: str) -> str:
@@ -111,51 +152,66 @@ class Upstream:
     @asynccontextmanager
     async def open(
         self, method: str, path: str, *, headers: Mapping[str, str], content: bytes | None = None
-    ) -> AsyncIterator[httpx.Response]:
+    ) -> AsyncIterator[UpstreamResponse]:
         """Send a request and yield the response with its body unread.
 
-        The response is closed on exit, which returns its connection to the
-        pool, or drops the connection when the body was not read to the end
-        (the way an upstream learns that its client went away).
+        On exit, a response read to the end returns its connection to the
+        pool; one that was not (the client went away, or the upstream broke
+        off) drops its connection, which is how an upstream learns that its
+        client went away.
 
         Raises:
             UpstreamError: Connect failure, timeout or protocol error.
         """
-        request = self._client.build_request(
-            method, self.url(path), headers=self.headers(headers), content=content
-        )
+        session = self._session
+        if session is None:
+            session = self._session = self._new_session()
         try:
-            response = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise map_httpx_error(exc, self.name) from exc
+            raw = await session.request(
+                method,
+                self.url(path),
+                headers=self.headers(headers),
+                data=content,
+                allow_redirects=False,
+            )
+        except _CLIENT_ERRORS as exc:
+            raise map_aiohttp_error(exc, self.name) from exc
         try:
-            yield response
+            yield UpstreamResponse(raw.status, raw.headers, raw)
         finally:
-            await response.aclose()
+            if raw.content.at_eof():
+                raw.release()
+            else:
+                raw.close()
 
-    async def aiter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+    async def aiter_bytes(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
         """Iterate a response body as it arrives, mapping errors.
+
+        Each chunk is whatever the socket delivered (``iter_any``): nothing
+        waits for a line end or a fixed size.
 
         Raises:
             UpstreamError: The upstream timed out or broke off mid-body.
         """
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.raw.content.iter_any():
                 yield chunk
-        except httpx.HTTPError as exc:
-            raise map_httpx_error(exc, self.name) from exc
+        except _CLIENT_ERRORS as exc:
+            raise map_aiohttp_error(exc, self.name) from exc
 
-    async def read(self, response: httpx.Response) -> bytes:
+    async def read(self, response: UpstreamResponse) -> bytes:
         """Read a whole response body, mapping errors.
 
         Raises:
             UpstreamError: The upstream timed out or broke off mid-body.
         """
         try:
-            return await response.aread()
-        except httpx.HTTPError as exc:
-            raise map_httpx_error(exc, self.name) from exc
+            return await response.raw.read()
+        except _CLIENT_ERRORS as exc:
+            raise map_aiohttp_error(exc, self.name) from exc
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+        """Close the connection pool (a later request opens a new one)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
