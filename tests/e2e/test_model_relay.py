@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 import httpx
@@ -78,3 +79,16 @@ def test_serve_without_upstream_manages_embedded_model() -> None:
     model_url = next(line for line in log.splitlines() if "embedded_model_ready" in line)
     base_url = model_url.split('"base_url": "')[1].split('"')[0]
     assert not _port_open(base_url)  # the child server is gone
+
+
+def test_embedded_model_dies_with_a_killed_gateway() -> None:
+    pytest.importorskip("llama_cpp")
+    process, _ = start_gateway()
+    process.kill()  # SIGKILL: no chance to clean up
+    log = stop_gateway(process)
+    line = next(line for line in log.splitlines() if "embedded_model_ready" in line)
+    base_url = line.split('"base_url": "')[1].split('"')[0]
+    deadline = time.monotonic() + 10
+    while _port_open(base_url) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _port_open(base_url)
