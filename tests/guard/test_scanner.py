@@ -160,8 +160,7 @@ HIDING = (
     # One pattern whose long branch can be partial while a short one is complete
     # further right: regex reports the complete one first.
     (_pat("hide", r"a[a-z ]{10}|bc", 11),),
-    # The same split over two detectors: the prefilter alternation must not
-    # skip the partial one.
+    # The same split over two detectors (each scanned on its own).
     (_pat("long", r"a[a-z ]{10}", 11), _pat("short", r"bc", 2), _pat("other", r"zz", 2)),
 )
 

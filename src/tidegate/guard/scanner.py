@@ -41,59 +41,30 @@ _BASE_FLAGS = regex.compile("").flags  # VERSION0 | UNICODE: what plain patterns
 class DetectorSet:
     """Detectors compiled for scanning, built once and shared by many scanners.
 
-    Streaming evaluates after nearly every delta, where the cost is one regex
-    call per detector. Detectors without an anchor are also joined into one
-    alternation, the *prefilter*: at any position where the prefilter has no
-    complete or partial match, none of them has, so a single call moves all
-    of their cursors past text that cannot start a match.
-
     ``regex`` prefers a complete match anywhere to an earlier partial one, so
     each pattern also gets a *partial-only* twin, ``(?:P)(?!)``, which can
     never complete: its partial search reports the leftmost position whose
     attempt runs into the end of the text. It is consulted only when a
     complete match is found close to the end.
 
+    (An alternation of all patterns as a shared prefilter was measured and
+    dropped: on prose with digits it made streaming about 25% slower.)
+
     Attributes:
         detectors: The detectors, in reporting order.
         partial_only: Per detector, its partial-only twin (None if the
             pattern cannot be wrapped; the scanner then waits for the bound).
-        prefilter: The alternation, or None when fewer than two detectors fit
-            (a detector with an anchor, capture groups or unusual flags stays out).
-        prefilter_partial: The prefilter's partial-only twin.
-        grouped: Indices of the detectors covered by the prefilter.
     """
 
     detectors: tuple[PatternDetector, ...]
     partial_only: tuple[regex.Pattern[str] | None, ...]
-    prefilter: regex.Pattern[str] | None = None
-    prefilter_partial: regex.Pattern[str] | None = None
-    grouped: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, detectors: Sequence[PatternDetector]) -> DetectorSet:
-        """Compile the prefilter for ``detectors``."""
+        """Compile the partial-only twins for ``detectors``."""
         detectors = tuple(detectors)
         twins = tuple(_partial_only(d.pattern.pattern, d.pattern.flags) for d in detectors)
-        branches: list[str] = []
-        grouped: list[int] = []
-        for i, d in enumerate(detectors):
-            extra = d.pattern.flags & ~_BASE_FLAGS
-            if d.anchor is not None or d.pattern.groups or extra & ~regex.IGNORECASE:
-                continue
-            inline = "i" if extra else ""
-            branches.append(f"(?{inline}:{d.pattern.pattern})" if inline else
-                            f"(?:{d.pattern.pattern})")  # fmt: skip
-            grouped.append(i)
-        if len(grouped) < 2:
-            return cls(detectors, twins)
-        try:
-            prefilter = regex.compile("|".join(branches))
-        except regex.error:  # e.g. a custom pattern with global inline flags
-            return cls(detectors, twins)
-        twin = _partial_only(prefilter.pattern, prefilter.flags)
-        if twin is None:
-            return cls(detectors, twins)
-        return cls(detectors, twins, prefilter, twin, tuple(grouped))
+        return cls(detectors, twins)
 
 
 def _partial_only(pattern: str, flags: int) -> regex.Pattern[str] | None:
@@ -186,18 +157,6 @@ class IncrementalScanner:
         base = self._base
         text = self._text
         found: list[Finding] = []
-        prefilter = self._set.prefilter
-        if prefilter is not None and not final:
-            cursors = [self._cursors[i] for i in self._set.grouped]
-            low = min(c.pos for c in cursors)
-            hit = prefilter.search(text, low - base, partial=True)
-            clear_to = end if hit is None else hit.start() + base
-            if hit is not None and not hit.partial and self._set.prefilter_partial is not None:
-                hidden = self._set.prefilter_partial.search(text, low - base, partial=True)
-                if hidden is not None:
-                    clear_to = min(clear_to, hidden.start() + base)
-            for cursor in cursors:  # nothing of theirs starts in [cursor.pos, clear_to)
-                cursor.pos = max(cursor.pos, clear_to)
         for detector, twin, cursor in zip(
             self._detectors, self._set.partial_only, self._cursors, strict=True
         ):
