@@ -172,3 +172,26 @@ def test_complete_match_never_hides_an_earlier_partial(
 ) -> None:
     cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=15))
     assert streamed(text, cuts, detectors) == scan_text(text, detectors)
+
+
+def test_first_chars_cover_every_match_start() -> None:
+    """A detector is skipped on deltas without its first chars: the sets must be right."""
+    from tidegate.guard.scanner import DetectorSet
+
+    detector_set = DetectorSet.build(DETECTORS)
+    texts = [f"x {value} y" for value in PLANTS] + [p.upper() for p in PLANTS]
+    for detector, first in zip(detector_set.detectors, detector_set.starts, strict=True):
+        for text in texts:
+            for match in detector.pattern.finditer(text):
+                assert first is None or match.group()[:1] in first, detector.name
+
+
+def test_first_chars_analysis() -> None:
+    from tidegate.detectors.bounds import first_chars
+
+    assert first_chars(r"(?<![a-z])ab|c?d") == frozenset("acd")
+    assert first_chars(r"(?i)ab") == frozenset("aA")
+    assert first_chars(r"x(?i:y)") == frozenset("x")
+    assert first_chars(r"(?i:[a-b]{2})1") == frozenset("abAB")
+    assert first_chars(r"\w{2}") is None  # a class too wide to be worth it
+    assert first_chars(r"a?") is None  # can match the empty string

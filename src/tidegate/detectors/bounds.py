@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PatternBounds", "UnboundedPatternError", "pattern_bounds"]
+__all__ = ["PatternBounds", "UnboundedPatternError", "first_chars", "pattern_bounds"]
 
 # The parser behind re.compile (Python >= 3.11 names; untyped in typeshed).
 sre_p: Any = importlib.import_module("re._parser")
@@ -113,3 +113,96 @@ def pattern_bounds(pattern: str, flags: int = 0) -> PatternBounds:
     return PatternBounds(
         min_chars=int(lo), max_chars=int(hi), context_chars=_assertion_reach(parsed)
     )
+
+
+_ZERO_WIDTH = (sre_c.AT, sre_c.ASSERT, sre_c.ASSERT_NOT)
+_MAX_CLASS = 512  # a wider first-char class is not worth a set
+
+
+def first_chars(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    """The characters a non-empty match of ``pattern`` can start with.
+
+    Walks the ``re._parser`` parse tree: zero-width assertions are skipped
+    (a superset is still correct), optional items add their successors.
+    With ``re.IGNORECASE`` both cases are included.
+
+    Args:
+        pattern: Pattern source text.
+        flags: ``re`` flags it is compiled with.
+
+    Returns:
+        A set of chars, or None when it cannot be determined cheaply (a class
+        such as ``\\w`` or a negated set, or one wider than 512 chars); the
+        scanner then does not use it.
+    """
+    try:
+        parsed = sre_p.parse(pattern, flags & (re.I | re.M | re.S | re.X))
+    except re.error:
+        return None
+    chars, nullable = _first_of_seq(list(parsed))
+    if chars is None or nullable:
+        return None
+    if (flags | parsed.state.flags) & re.I:  # passed, or a global (?i)
+        chars = chars | {c.swapcase() for c in chars} | {c.upper() for c in chars}
+    return frozenset(chars)
+
+
+def _first_of_seq(items: list[Any]) -> tuple[set[str] | None, bool]:
+    """First chars of a sequence, and whether it can match the empty string."""
+    out: set[str] = set()
+    for op, av in items:
+        if op in _ZERO_WIDTH:
+            continue
+        chars, nullable = _first_of_item(op, av)
+        if chars is None:
+            return None, False
+        out |= chars
+        if len(out) > _MAX_CLASS:
+            return None, False
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def _first_of_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    if op is sre_c.LITERAL:
+        return {chr(av)}, False
+    if op is sre_c.IN:
+        return _class_chars(av), False
+    if op is sre_c.SUBPATTERN:
+        chars, nullable = _first_of_seq(list(av[-1]))
+        if chars is not None and av[1] & re.I:  # scoped (?i:...)
+            chars = chars | {c.swapcase() for c in chars} | {c.upper() for c in chars}
+        return chars, nullable
+    if op is sre_c.BRANCH:
+        out: set[str] = set()
+        nullable = False
+        for branch in av[1]:
+            chars, empty = _first_of_seq(list(branch))
+            if chars is None:
+                return None, False
+            out |= chars
+            nullable |= empty
+        return out, nullable
+    if op in _REPEATS:
+        lo, _, item = av
+        chars, empty = _first_of_seq(list(item))
+        return chars, empty or lo == 0
+    return None, False  # ANY, NOT_LITERAL, GROUPREF, CATEGORY outside a class…
+
+
+def _class_chars(items: list[Any]) -> set[str] | None:
+    out: set[str] = set()
+    for op, av in items:
+        if op is sre_c.LITERAL:
+            out.add(chr(av))
+        elif op is sre_c.RANGE:
+            lo, hi = av
+            if hi - lo > _MAX_CLASS:
+                return None
+            out.update(chr(c) for c in range(lo, hi + 1))
+        else:  # NEGATE, CATEGORY (\d, \w, \s): not a small closed set
+            return None
+        if len(out) > _MAX_CLASS:
+            return None
+    return out

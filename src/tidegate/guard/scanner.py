@@ -27,12 +27,14 @@ that is not already known.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import regex
 
 from tidegate.detectors.base import Finding, PatternDetector
+from tidegate.detectors.bounds import first_chars
 
 _BASE_FLAGS = regex.compile("").flags  # VERSION0 | UNICODE: what plain patterns carry
 
@@ -50,21 +52,32 @@ class DetectorSet:
     (An alternation of all patterns as a shared prefilter was measured and
     dropped: on prose with digits it made streaming about 25% slower.)
 
+    Each detector also gets the set of chars its matches can start with
+    (:func:`~tidegate.detectors.bounds.first_chars`): a detector whose set
+    shares no char with the new text of a delta cannot start a match in it,
+    and is skipped without a regex call.
+
     Attributes:
         detectors: The detectors, in reporting order.
         partial_only: Per detector, its partial-only twin (None if the
             pattern cannot be wrapped; the scanner then waits for the bound).
+        starts: Per detector, the chars a match can start with (None: any).
     """
 
     detectors: tuple[PatternDetector, ...]
     partial_only: tuple[regex.Pattern[str] | None, ...]
+    starts: tuple[frozenset[str] | None, ...]
 
     @classmethod
     def build(cls, detectors: Sequence[PatternDetector]) -> DetectorSet:
-        """Compile the partial-only twins for ``detectors``."""
+        """Compile the partial-only twins and first-char sets for ``detectors``."""
         detectors = tuple(detectors)
         twins = tuple(_partial_only(d.pattern.pattern, d.pattern.flags) for d in detectors)
-        return cls(detectors, twins)
+        starts = tuple(
+            first_chars(d.pattern.pattern, re.IGNORECASE if d.pattern.flags & regex.I else 0)
+            for d in detectors
+        )
+        return cls(detectors, twins, starts)
 
 
 def _partial_only(pattern: str, flags: int) -> regex.Pattern[str] | None:
@@ -157,12 +170,22 @@ class IncrementalScanner:
         base = self._base
         text = self._text
         found: list[Finding] = []
-        for detector, twin, cursor in zip(
-            self._detectors, self._set.partial_only, self._cursors, strict=True
+        previous = self.scanned_to
+        new_chars: frozenset[str] | None = None
+        for detector, twin, first, cursor in zip(
+            self._detectors, self._set.partial_only, self._set.starts, self._cursors, strict=True
         ):
             if cursor.pos >= end and not final:
                 cursor.pos = cursor.settled = end  # no new text for it
                 continue
+            if first is not None and cursor.pos >= previous:
+                # Everything before ``previous`` is decided for this detector;
+                # a match could only start on a char of the new text.
+                if new_chars is None:
+                    new_chars = frozenset(text[previous - base :])
+                if first.isdisjoint(new_chars):
+                    cursor.pos = cursor.settled = end
+                    continue
             cursor.pos, cursor.settled = _scan_one(
                 detector, twin, text, base, cursor.pos, final, found
             )
