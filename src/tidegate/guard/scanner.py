@@ -113,6 +113,8 @@ class IncrementalScanner:
         self._detectors = self._set.detectors
         self._cursors = [_Cursor() for _ in self._detectors]
         self._context = max((d.context_chars for d in self._detectors), default=0)
+        self._trim_at = 4096  # chars
+        self._scans = 0
         self._text = ""  # the stream from absolute offset self._base on
         self._base = 0
         self._pending: list[str] = []  # fed but not yet joined into _text
@@ -146,8 +148,8 @@ class IncrementalScanner:
         """
         cursors = self._cursors
         if indices is None:
-            return min((c.settled for c in cursors), default=self.scanned_to)
-        return min((cursors[i].settled for i in indices), default=self.scanned_to)
+            return min([c.settled for c in cursors], default=self.scanned_to)
+        return min([cursors[i].settled for i in indices], default=self.scanned_to)
 
     def scan(self, *, final: bool = False) -> list[Finding]:
         """Evaluate the text fed so far.
@@ -186,6 +188,16 @@ class IncrementalScanner:
                 if first.isdisjoint(new_chars):
                     cursor.pos = cursor.settled = end
                     continue
+            if not final and detector.anchor is None:
+                # Fast path for the common outcomes: nothing, or a candidate
+                # that is still growing. A complete match takes the full path.
+                match = detector.pattern.search(text, cursor.pos - base, partial=True)
+                if match is None:
+                    cursor.pos = cursor.settled = end
+                    continue
+                if match.partial:
+                    cursor.pos = cursor.settled = match.start() + base
+                    continue
             cursor.pos, cursor.settled = _scan_one(
                 detector, twin, text, base, cursor.pos, final, found
             )
@@ -194,7 +206,12 @@ class IncrementalScanner:
         return found
 
     def _trim(self) -> None:
-        keep_from = min((c.pos for c in self._cursors), default=self.end) - self._context
+        # Amortized: look at every cursor only every 16th evaluation (or on a
+        # big buffer), not on each delta; the buffer stays a short tail.
+        self._scans += 1
+        if self._scans % 16 and len(self._text) < self._trim_at:
+            return
+        keep_from = min([c.pos for c in self._cursors], default=self.end) - self._context
         cut = keep_from - self._base
         if cut > 0:
             self._text = self._text[cut:]
