@@ -101,6 +101,41 @@ class PatternDetector:
     anchor: regex.Pattern[str] | None = None
     anchor_reach: int = 0
 
+    @classmethod
+    def compile(
+        cls,
+        name: str,
+        group: str,
+        entity_type: str,
+        pattern: str,
+        max_match_chars: int,
+        context_chars: int = 1,
+        *,
+        validator: Validator | None = None,
+        score: float = 1.0,
+        span_group: int | str = 0,
+        anchor: str | None = None,
+        anchor_reach: int = 0,
+    ) -> PatternDetector:
+        """Build a detector from pattern source text (see the attributes).
+
+        Raises:
+            regex.error: ``pattern`` or ``anchor`` does not compile.
+        """
+        return cls(
+            name=name,
+            group=group,
+            entity_type=entity_type,
+            pattern=regex.compile(pattern),
+            max_match_chars=max_match_chars,
+            context_chars=context_chars,
+            validator=validator,
+            score=score,
+            span_group=span_group,
+            anchor=regex.compile(anchor) if anchor else None,
+            anchor_reach=anchor_reach,
+        )
+
     def redaction(self) -> str:
         """Placeholder text for this detector's findings."""
         return self.placeholder or f"[{self.entity_type}]"

@@ -54,18 +54,10 @@ def _detector(
     anchor: str | None = None,
     anchor_reach: int = 0,
 ) -> PatternDetector:
-    return PatternDetector(
-        name=name,
-        group=GROUP,
-        entity_type=entity_type,
-        pattern=regex.compile(pattern),
-        max_match_chars=max_match_chars,
-        context_chars=context_chars,
-        validator=validator,
-        score=score,
-        anchor=regex.compile(anchor) if anchor else None,
-        anchor_reach=anchor_reach,
-    )
+    return PatternDetector.compile(
+        name, GROUP, entity_type, pattern, max_match_chars, context_chars,
+        validator=validator, score=score, anchor=anchor, anchor_reach=anchor_reach,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- email

@@ -40,19 +40,11 @@ def _detector(
     anchor: str | None = None,
     anchor_reach: int = 0,
 ) -> PatternDetector:
-    return PatternDetector(
-        name=name,
-        group=GROUP,
-        entity_type=entity_type,
-        pattern=regex.compile(pattern),
-        max_match_chars=max_match_chars,
-        context_chars=context_chars,
-        validator=validator,
-        score=score,
-        span_group=span_group,
-        anchor=regex.compile(anchor) if anchor else None,
-        anchor_reach=anchor_reach,
-    )
+    return PatternDetector.compile(
+        name, GROUP, entity_type, pattern, max_match_chars, context_chars,
+        validator=validator, score=score, span_group=span_group,
+        anchor=anchor, anchor_reach=anchor_reach,
+    )  # fmt: skip
 
 
 AWS_ACCESS_KEY = _detector(
