@@ -321,3 +321,29 @@ def test_keepalive_comment_when_idle(
         body = b"".join(r.iter_raw())
     assert b": keep-alive\n\n" in body
     assert body.replace(b": keep-alive\n\n", b"") == b"".join(events)
+
+
+def test_a_bug_becomes_a_500_in_the_wire_format(
+    upstream: ScriptedUpstream, upstream_url: str
+) -> None:
+    from tests.support.servers import serve_in_thread
+    from tidegate.app import create_app
+    from tidegate.config import parse_config
+
+    class Broken:
+        name = "openai"
+
+        def parse_request(self, raw: bytes) -> None:
+            raise RuntimeError("bug")
+
+    app = create_app(parse_config({"upstreams": [{"name": "u", "base_url": upstream_url}]}))
+    app.state.gateway.adapters["openai"] = Broken()  # type: ignore[attr-defined]
+    app.state.gateway.adapters["openai"].error_body = (  # type: ignore[attr-defined]
+        lambda exc: {"error": {"message": exc.message, "type": exc.error_type, "code": exc.code}}
+    )
+    with serve_in_thread(app) as url:
+        r = httpx.post(url + "/v1/chat/completions", json={"messages": []})
+        assert r.status_code == 500
+        assert r.json()["error"]["code"] == "internal_error"
+        assert httpx.get(url + "/healthz").status_code == 200  # still serving
+    assert upstream.requests == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from tidegate.errors import (
     UpstreamError,
 )
 from tidegate.guard.engine import GuardEngine
+from tidegate.guard.hook import StreamGuard
 from tidegate.logs import get_logger
 from tidegate.relay import SSERelayResponse
 from tidegate.routing import Router
@@ -217,7 +219,7 @@ def guard_input(
 
 
 def _guard_json_body(
-    adapter: WireAdapter, guard: Any, body: bytes, response: UpstreamResponse
+    adapter: WireAdapter, guard: StreamGuard, body: bytes, response: UpstreamResponse
 ) -> Response:
     """Guard a complete JSON response; relay the upstream bytes if unchanged."""
     headers = _relayed_headers(response)
@@ -272,9 +274,19 @@ async def readyz(request: Request) -> Response:
 def _completion_endpoint(adapter_name: str, path: str) -> Any:
     async def endpoint(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
-        return await proxy_completion(gateway, request, gateway.adapters[adapter_name], path)
+        adapter = gateway.adapters[adapter_name]
+        return await _never_crash(adapter, proxy_completion(gateway, request, adapter, path))
 
     return endpoint
+
+
+async def _never_crash(adapter: WireAdapter, handler: Awaitable[Response]) -> Response:
+    """Run a handler; a bug becomes a logged HTTP 500 in the client's wire format."""
+    try:
+        return await handler
+    except Exception:
+        get_logger("app").exception("internal_error")
+        return error_response(adapter, TidegateError("internal gateway error"))
 
 
 async def generic_endpoint(request: Request) -> Response:
@@ -291,7 +303,8 @@ async def generic_endpoint(request: Request) -> Response:
         return error_response(fallback, NotFoundError(f"no generic upstream named {name!r}"))
     adapter = GenericAdapter(upstream.config.text_path)
     path = "/" + request.path_params["path"]
-    return await proxy_completion(gateway, request, adapter, path, upstream_name=name)
+    handler = proxy_completion(gateway, request, adapter, path, upstream_name=name)
+    return await _never_crash(adapter, handler)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
