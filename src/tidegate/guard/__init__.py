@@ -1,11 +1,5 @@
 """Stream guard: protocol-agnostic scanning of text deltas."""
 
-from tidegate.guard.hook import (
-    GuardFactory,
-    PassThroughFactory,
-    PassThroughGuard,
-    StreamGuard,
-    guard_whole,
-)
+from tidegate.guard.hook import PassThroughGuard, StreamGuard, guard_whole
 
-__all__ = ["GuardFactory", "PassThroughFactory", "PassThroughGuard", "StreamGuard", "guard_whole"]
+__all__ = ["PassThroughGuard", "StreamGuard", "guard_whole"]

@@ -76,19 +76,3 @@ class PassThroughGuard:
     def holding(self) -> bool:
         """Never holds text."""
         return False
-
-
-class GuardFactory(Protocol):
-    """Builds one :class:`StreamGuard` per response."""
-
-    def new_stream(self) -> StreamGuard:
-        """Create the guard state for one response."""
-        ...
-
-
-class PassThroughFactory:
-    """Factory of :class:`PassThroughGuard`."""
-
-    def new_stream(self) -> StreamGuard:
-        """Return a new pass-through guard."""
-        return PassThroughGuard()

@@ -130,7 +130,6 @@ class GuardedStream:
         self._enforcing_idx = tuple(
             i for i, d in enumerate(plan.detectors) if any(d is e for e in plan.enforcing)
         )
-        self.findings: list[Finding] = []
 
     def _channel(self, name: str) -> _Channel:
         channel = self._channels.get(name)
@@ -216,7 +215,6 @@ class GuardedStream:
         raise PolicyViolation(policy, event_id, self._plan.direction)
 
     def _decide(self, ch: _Channel, finding: Finding) -> None:
-        self.findings.append(finding)
         policy = self._plan.top_policy(finding.detector)
         action = policy.action
         if action == "block" and not self._early_termination:
