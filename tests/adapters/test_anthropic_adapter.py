@@ -18,6 +18,7 @@ from tests.support.recorded import (
     EMAIL,
     KEY,
     TEXT,
+    RecordingInputGuard,
     anthropic_client,
     anthropic_stream,
     chunked,
@@ -317,14 +318,9 @@ def test_map_input_texts_guards_every_documented_location() -> None:
             ]},
         ],
     }  # fmt: skip
-    seen: list[tuple[str, str]] = []
-
-    def guard(text: str, channel: str) -> str:
-        seen.append((channel, text))
-        return text.upper()
-
+    guard = RecordingInputGuard()
     ADAPTER.map_input_texts(body, guard)
-    assert seen == [
+    assert guard.seen == [
         ("system.0", "sys"),
         ("messages.0", "plain"),
         ("messages.1.1", "block"),
@@ -345,7 +341,7 @@ def test_map_input_texts_guards_every_documented_location() -> None:
 
     string_system: dict[str, Any] = {"system": "be nice", "messages": []}
     ADAPTER.map_input_texts(string_system, guard)
-    assert string_system["system"] == "BE NICE" and seen[-1] == ("system", "be nice")
+    assert string_system["system"] == "BE NICE" and guard.seen[-1] == ("system", "be nice")
 
 
 # --- non-streamed responses ---------------------------------------------------------

@@ -16,6 +16,7 @@ from tests.support.recorded import (
     GENERIC_RECORDED,
     KEY,
     TEXT,
+    RecordingInputGuard,
     chunked,
     decode,
     generic_stream,
@@ -138,14 +139,9 @@ def test_map_input_texts() -> None:
         "input": ["one", 2, "three"],
         "messages": [{"role": "user", "content": "hi"}],
     }
-    seen: list[tuple[str, str]] = []
-
-    def guard(text: str, channel: str) -> str:
-        seen.append((channel, text))
-        return text.upper()
-
+    guard = RecordingInputGuard()
     ADAPTER.map_input_texts(body, guard)
-    assert seen == [
+    assert guard.seen == [
         ("prompt", "complete this"),
         ("input.0", "one"),
         ("input.2", "three"),

@@ -16,6 +16,7 @@ from tests.support.recorded import (
     KEY,
     RESPONSES_RECORDED,
     TEXT,
+    RecordingInputGuard,
     chunked,
     decode,
     leaked,
@@ -280,14 +281,9 @@ def test_map_input_texts_guards_every_documented_location() -> None:
             {"type": "reasoning", "id": "rs", "summary": []},
         ],
     }  # fmt: skip
-    seen: list[tuple[str, str]] = []
-
-    def guard(text: str, channel: str) -> str:
-        seen.append((channel, text))
-        return text.upper()
-
+    guard = RecordingInputGuard()
     ADAPTER.map_input_texts(body, guard)
-    assert seen == [
+    assert guard.seen == [
         ("instructions", "be brief"),
         ("input.0", "plain"),
         ("input.1.0", "asked"),
@@ -301,7 +297,7 @@ def test_map_input_texts_guards_every_documented_location() -> None:
 
     string_input: dict[str, Any] = {"input": "hello"}
     ADAPTER.map_input_texts(string_input, guard)
-    assert string_input["input"] == "HELLO" and seen[-1] == ("input", "hello")
+    assert string_input["input"] == "HELLO" and guard.seen[-1] == ("input", "hello")
 
 
 def test_guard_response_redacts_texts_and_arguments() -> None:

@@ -378,3 +378,14 @@ def openai_client(body: bytes, status: int = 200) -> openai.OpenAI:
     return openai.OpenAI(
         base_url="http://test/v1", api_key="x", max_retries=0, http_client=_transport(body, status)
     )
+
+
+class RecordingInputGuard:
+    """An input guard that records ``(channel, text)`` and upper-cases the text."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def __call__(self, text: str, channel: str) -> str:
+        self.seen.append((channel, text))
+        return text.upper()

@@ -26,11 +26,10 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
+from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_messages_request
 from tidegate.adapters.openai_chat import dumps
 from tidegate.adapters.release import PendingEvent, QueuedTranslator
 from tidegate.errors import (
-    BadRequestError,
     NotFoundError,
     PayloadTooLargeError,
     PolicyViolation,
@@ -348,10 +347,7 @@ class AnthropicAdapter:
         Raises:
             BadRequestError: Not a JSON object, or ``messages`` is not a list.
         """
-        body = parse_json_object(raw)
-        if not isinstance(body.get("messages"), list):
-            raise BadRequestError("'messages' must be a list of message objects")
-        return ParsedRequest.of(body)
+        return parse_messages_request(raw)
 
     def error_body(self, exc: TidegateError) -> dict[str, Any]:
         """Anthropic-shaped error JSON (see :func:`anthropic_error_body`)."""

@@ -59,6 +59,18 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
+def parse_messages_request(raw: bytes) -> ParsedRequest:
+    """Parse a body whose ``messages`` must be a list (Chat Completions, Messages).
+
+    Raises:
+        BadRequestError: Not a JSON object, or ``messages`` is not a list.
+    """
+    body = parse_json_object(raw)
+    if not isinstance(body.get("messages"), list):
+        raise BadRequestError("'messages' must be a list of message objects")
+    return ParsedRequest.of(body)
+
+
 def event_object(event: ServerSentEvent) -> dict[str, Any]:
     """Parse an upstream event's data, which must be a JSON object.
 

@@ -15,10 +15,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
+from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_messages_request
 from tidegate.adapters.release import PendingEvent, QueuedTranslator
 from tidegate.errors import (
-    BadRequestError,
     PolicyViolation,
     TidegateError,
 )
@@ -140,10 +139,7 @@ class OpenAIChatAdapter:
         Raises:
             BadRequestError: Not a JSON object, or ``messages`` is not a list.
         """
-        body = parse_json_object(raw)
-        if not isinstance(body.get("messages"), list):
-            raise BadRequestError("'messages' must be a list of message objects")
-        return ParsedRequest.of(body)
+        return parse_messages_request(raw)
 
     def error_body(self, exc: TidegateError) -> dict[str, Any]:
         """OpenAI-shaped error JSON."""
