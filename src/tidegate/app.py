@@ -7,8 +7,6 @@ gateways side by side.
 
 from __future__ import annotations
 
-import copy
-import json
 import uuid
 from collections.abc import Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,10 +21,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from tidegate.adapters.anthropic import AnthropicAdapter
-from tidegate.adapters.base import ParsedRequest, WireAdapter
+from tidegate.adapters.base import ParsedRequest, WireAdapter, dumps, loads_strict
+from tidegate.adapters.fields import FieldTable
 from tidegate.adapters.generic import GenericAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
 from tidegate.adapters.openai_responses import ResponsesAdapter
+from tidegate.adapters.release import guard_body
 from tidegate.config import TidegateConfig
 from tidegate.errors import (
     NotFoundError,
@@ -35,7 +35,7 @@ from tidegate.errors import (
     UpstreamError,
 )
 from tidegate.guard.engine import GuardEngine
-from tidegate.guard.hook import StreamGuard
+from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.logs import get_logger
 from tidegate.relay import SSERelayResponse
 from tidegate.routing import Router
@@ -43,6 +43,18 @@ from tidegate.upstream import Upstream, UpstreamResponse
 
 # Upstream response headers worth relaying to the client on JSON answers.
 _RELAYED_HEADER_PREFIXES = ("x-request-id", "request-id", "openai-", "anthropic-", "x-ratelimit-")
+
+# An upstream error body: every string in it is text (errors echo prompts).
+ERROR_TABLE = FieldTable.of(keys="error message type code param")
+# ``GET /models``: model ids are structural atoms; every other string is text.
+MODELS_TABLE = FieldTable.of(
+    enums={"object": ("list",), "data.*.object": ("model",)},
+    atoms="data.*.id data.*.owned_by",
+    numbers="data.*.created",
+    keys="data",
+)
+# The longest upstream error body read, in bytes; the rest is not relayed.
+_MAX_ERROR_BODY = 1024 * 1024
 
 
 @dataclass
@@ -116,22 +128,30 @@ def _relayed_headers(response: UpstreamResponse) -> dict[str, str]:
 
 
 async def _relay_upstream_error(
-    adapter: WireAdapter, upstream: Upstream, response: UpstreamResponse
+    adapter: WireAdapter, engine: GuardEngine, upstream: Upstream, response: UpstreamResponse
 ) -> Response:
-    """Relay an upstream 4xx/5xx with its status; wrap a non-JSON body."""
-    body = await upstream.read(response)
+    """Relay an upstream 4xx/5xx with its status, guarded like any output.
+
+    Error bodies echo prompts, so every string in a JSON body is scanned with
+    the output policies (a block answers with the policy error instead). A
+    non-JSON body (HTML from a proxy) is cut to 200 chars, guarded, and
+    wrapped in the client's error shape.
+
+    Raises:
+        PolicyViolation: An output block policy matched the error body.
+    """
+    body = await upstream.read_prefix(response, _MAX_ERROR_BODY)
     headers = _relayed_headers(response)
     try:
-        parsed = json.loads(body)
+        parsed = loads_strict(body)
     except ValueError:
         parsed = None
     if isinstance(parsed, dict):
-        return Response(
-            body, status_code=response.status_code, headers=headers, media_type="application/json"
-        )
+        guard_body(parsed, ERROR_TABLE, engine.new_stream())
+        return JSONResponse(parsed, status_code=response.status_code, headers=headers)
+    excerpt = guard_whole(engine.new_stream(), "error", body[:200].decode(errors="replace"))
     exc = UpstreamError(
-        f"upstream {upstream.name!r} answered HTTP {response.status_code}: "
-        + body[:200].decode(errors="replace")
+        f"upstream {upstream.name!r} answered HTTP {response.status_code}: {excerpt}"
     )
     exc.status = response.status_code
     return JSONResponse(adapter.error_body(exc), status_code=response.status_code, headers=headers)
@@ -174,7 +194,7 @@ async def proxy_completion(
     try:
         if response.status_code >= 400:
             log.info("upstream_error_status", status=response.status_code)
-            return await _relay_upstream_error(adapter, upstream, response)
+            return await _relay_upstream_error(adapter, engine, upstream, response)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             relay = SSERelayResponse(
                 chunks=upstream.aiter_bytes(response),
@@ -197,55 +217,69 @@ async def proxy_completion(
 def guard_input(
     engine: GuardEngine, adapter: WireAdapter, parsed: ParsedRequest, raw: bytes
 ) -> bytes:
-    """Guard the prompt texts; return the body to send upstream.
+    """Guard every text of the request; return the body to send upstream.
 
-    The client's bytes go upstream unchanged unless a redaction changed a text.
+    Deny by default: every string that the format's request table does not
+    list as structural is scanned. The client's bytes go upstream unchanged
+    unless something was redacted; then the re-serialised body goes instead.
+    (Bodies that could parse two ways, with a repeated key, were refused
+    when parsed.)
 
     Raises:
         PolicyViolation: An input block policy matched.
+        BadRequestError: Too deeply nested, or a lone surrogate.
     """
     if not engine.input_plan.detectors:
         return raw
-    changed = False
 
     def guard(text: str, channel: str) -> str:
-        nonlocal changed
-        out = engine.guard_input_text(text, channel=channel)
-        changed |= out != text
-        return out
+        return engine.guard_input_text(text, channel=channel)
 
-    adapter.map_input_texts(parsed.body, guard)
-    return json.dumps(parsed.body, ensure_ascii=False).encode() if changed else raw
+    if adapter.map_input_texts(parsed.body, guard):
+        return dumps(parsed.body).encode()
+    return raw
 
 
 def _guard_json_body(
     adapter: WireAdapter, guard: StreamGuard, body: bytes, response: UpstreamResponse
 ) -> Response:
-    """Guard a complete JSON response; relay the upstream bytes if unchanged."""
+    """Guard a complete JSON response; relay the upstream bytes if unchanged.
+
+    Raises:
+        UpstreamError: Not one JSON object with unique keys.
+        PolicyViolation: An output block policy matched.
+    """
     headers = _relayed_headers(response)
     try:
-        obj = json.loads(body)
+        obj = loads_strict(body)
     except ValueError:
         obj = None
     if not isinstance(obj, dict):
-        raise UpstreamError("upstream answered with a body that is not a JSON object")
-    original = copy.deepcopy(obj)
-    guarded = adapter.guard_response(obj, guard)
-    if guarded == original:
-        return Response(body, headers=headers, media_type="application/json")
-    return JSONResponse(guarded, headers=headers)
+        raise UpstreamError("upstream answered with a body that is not one JSON object")
+    if adapter.guard_response(obj, guard):
+        return JSONResponse(obj, headers=headers)
+    return Response(body, headers=headers, media_type="application/json")
 
 
 async def models(request: Request) -> Response:
     """``GET /v1/models``: relayed from the default upstream."""
     gateway: Gateway = request.app.state.gateway
     adapter = gateway.adapters["openai"]
+    engine = gateway.engine
     try:
         upstream = gateway.default_upstream()
         async with upstream.open("GET", "/models", headers=request.headers) as response:
             if response.status_code >= 400:
-                return await _relay_upstream_error(adapter, upstream, response)
+                return await _relay_upstream_error(adapter, engine, upstream, response)
             body = await upstream.read(response)
+            try:
+                obj = loads_strict(body)
+            except ValueError:
+                obj = None
+            if not isinstance(obj, dict):
+                raise UpstreamError("upstream answered /models with a body that is not JSON")
+            if guard_body(obj, MODELS_TABLE, engine.new_stream()):
+                return JSONResponse(obj, headers=_relayed_headers(response))
             return Response(body, headers=_relayed_headers(response), media_type="application/json")
     except TidegateError as exc:
         return error_response(adapter, exc)

@@ -12,7 +12,12 @@ streaming: no ``BaseHTTPMiddleware``). It runs two tasks:
 
 A keep-alive comment is sent whenever nothing was sent for ``keepalive_s``
 seconds (for instance while the guard holds text back), so that proxies with
-idle timeouts do not cut the stream.
+idle timeouts do not cut the stream. The upstream's own SSE comments are
+dropped: they are text that no guard reads.
+
+When the upstream fails mid-stream (it dies, stalls past ``read_s``, resets,
+or breaks its protocol), the text the guard holds is never released: the
+client gets the format's error event instead.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from tidegate.adapters.base import StreamTranslator
 from tidegate.errors import PolicyViolation, TidegateError, UpstreamError
-from tidegate.sse import SSEDecoder, encode_comment
+from tidegate.sse import DEFAULT_MAX_EVENT_BYTES, SSEDecoder, encode_comment
 
 SSE_HEADERS = (
     (b"content-type", b"text/event-stream"),
@@ -107,41 +112,95 @@ class SSERelayResponse:
                 continue
             await anyio.sleep(self._keepalive_s - idle)
 
-    def _flush_then_error(self, exc: UpstreamError) -> list[bytes]:
-        """Release what the guard still holds (fully evaluated), then the error."""
-        try:
-            flushed = self._translator.flush()
-        except PolicyViolation as violation:
-            self._log.info("output_blocked", policy=violation.policy, event_id=violation.event_id)
-            return self._translator.error_events(violation)
-        return [*flushed, *self._translator.error_events(exc)]
-
     async def _pump(self, send: Send) -> None:
-        decoder = SSEDecoder()
-        translator = self._translator
-        out: list[bytes] = []
+        pump = StreamPump(self._translator, self._log)
         try:
             async for chunk in self._chunks:
-                for event in decoder.feed(chunk):
-                    out.extend(translator.on_event(event))
-                out.extend(encode_comment(c) for c in decoder.take_comments())
+                out = pump.feed(chunk)
                 if out:
                     await self._send_body(send, b"".join(out))
-                    out.clear()
-            for event in decoder.flush():
-                out.extend(translator.on_event(event))
-            out.extend(translator.on_end())
-        except PolicyViolation as exc:
-            self._log.info("output_blocked", policy=exc.policy, event_id=exc.event_id)
-            out.extend(translator.error_events(exc))
+                if pump.done:
+                    return
+            out = pump.end()
         except UpstreamError as exc:
-            self._log.warning("upstream_failed_mid_stream", error=exc.code)
-            out.extend(self._flush_then_error(exc))
-        except TidegateError as exc:
-            self._log.error("stream_failed", error=exc.code)
-            out.extend(translator.error_events(exc))
-        except Exception:
-            self._log.exception("stream_failed")
-            out.extend(translator.error_events(TidegateError("internal gateway error")))
+            out = pump.fail(exc)
         if out:
             await self._send_body(send, b"".join(out))
+
+
+class StreamPump:
+    """Decodes and translates one upstream stream; turns every failure into events.
+
+    The relay feeds it upstream bytes as they arrive; tests drive it the
+    same way. It never raises: a guard block, an upstream failure or a bug
+    becomes the format's error event, after which :attr:`done` is set and
+    further input is ignored.
+
+    Args:
+        translator: The wire-format translator (wraps the guard).
+        logger: Structured logger bound to the request.
+        max_event_bytes: Longest SSE line or event accepted from upstream, in bytes.
+    """
+
+    def __init__(
+        self,
+        translator: StreamTranslator,
+        logger: structlog.typing.FilteringBoundLogger,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        self._translator = translator
+        self._log = logger
+        self._decoder = SSEDecoder(max_event_bytes)
+        self.done = False
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The client bytes for one piece of upstream bytes."""
+        if self.done:
+            return []
+        out: list[bytes] = []
+        try:
+            for event in self._decoder.feed(chunk):
+                out.extend(self._translator.on_event(event))
+        except Exception as exc:
+            out.extend(self.fail(exc))
+        return out
+
+    def end(self) -> list[bytes]:
+        """The upstream closed the stream: the last events, or the error."""
+        if self.done:
+            return []
+        out: list[bytes] = []
+        try:
+            for event in self._decoder.flush():
+                out.extend(self._translator.on_event(event))
+            out.extend(self._translator.on_end())
+        except Exception as exc:
+            out.extend(self.fail(exc))
+        self.done = True
+        return out
+
+    def fail(self, exc: BaseException) -> list[bytes]:
+        """End the stream because of ``exc``; return the error event(s).
+
+        Held text is dropped, never flushed, on an upstream failure: it was
+        held because it may be the start of a value whose end never came.
+        """
+        if self.done:
+            return []
+        self.done = True
+        translator = self._translator
+        if isinstance(exc, PolicyViolation):
+            self._log.info("output_blocked", policy=exc.policy, event_id=exc.event_id)
+            return translator.error_events(exc)
+        if isinstance(exc, UpstreamError):
+            self._log.warning("upstream_failed_mid_stream", error=exc.code)
+            try:
+                return translator.abort(exc)
+            except Exception:
+                self._log.exception("stream_failed")
+                return translator.error_events(exc)
+        if isinstance(exc, TidegateError):
+            self._log.error("stream_failed", error=exc.code)
+            return translator.error_events(exc)
+        self._log.error("stream_failed", exc_info=exc)
+        return translator.error_events(TidegateError("internal gateway error"))

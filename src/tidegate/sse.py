@@ -8,14 +8,28 @@ event type, the last event ID and the reconnection time; a blank line
 dispatches the event.
 
 It is fed raw bytes as they arrive from the network, in pieces of any size.
-A multi-byte UTF-8 character split across pieces, or a CRLF split between its
-CR and LF, decodes exactly as if the bytes had arrived at once.
+Lines are split at the byte level (CR and LF never occur inside a UTF-8
+sequence) and each complete line is decoded once, so a multi-byte character
+or a CRLF split across pieces decodes exactly as if the bytes had arrived at
+once. The pieces of an unfinished line are collected in a list and joined at
+the line end: cost is linear in the bytes fed. A line, and an event, are
+capped at ``max_event_bytes``; a bigger one is an upstream protocol error,
+never unbounded memory.
+
+Each dispatched event keeps the upstream's own bytes (``raw``) when they can
+be relayed as they are: a block of only ``data:``, ``event:``, ``id:`` and
+``retry:`` lines that decoded without loss. Comments, unknown fields and
+invalid UTF-8 make ``raw`` ``None``; a relay then re-encodes the event.
 """
 
 from __future__ import annotations
 
-import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from tidegate.errors import UpstreamProtocolError
+
+_BOM = b"\xef\xbb\xbf"
+DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +44,9 @@ class ServerSentEvent:
         retry: Reconnection time in ms from a ``retry:`` field, if any.
         comments: Comment lines (without the leading colon) that preceded this
             event in the same block.
+        raw: The block's exact upstream bytes, blank line included, when they
+            are safe to relay unchanged (see the module docstring); else None.
+        own_id: The ``id:`` field of this block itself, if it had one.
     """
 
     data: str
@@ -37,6 +54,16 @@ class ServerSentEvent:
     id: str | None = None
     retry: int | None = None
     comments: tuple[str, ...] = ()
+    raw: bytes | None = field(default=None, compare=False)
+    own_id: str | None = field(default=None, compare=False)
+
+
+def _decode(line: bytes) -> tuple[str, bool]:
+    """Decode one line; the flag says whether it was valid UTF-8."""
+    try:
+        return line.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return line.decode("utf-8", errors="replace"), False
 
 
 class SSEDecoder:
@@ -44,20 +71,29 @@ class SSEDecoder:
 
     Per WHATWG rules, a block that has no ``data:`` field is not dispatched as
     an event; its comments are reported separately through
-    :meth:`take_comments` so that a relay can forward keep-alive comments.
+    :meth:`take_comments`.
+
+    Args:
+        max_event_bytes: Longest line, and largest event (its bytes on the
+            wire), in bytes.
     """
 
-    def __init__(self) -> None:
-        self._utf8 = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-        self._line = ""
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self._max = max_event_bytes
+        self._pieces: list[bytes] = []  # the unfinished line
+        self._pieces_len = 0
         self._pending_cr = False
+        self._head: bytes | None = b""  # first bytes, until the BOM check is done
+        self._raw: list[bytes] = []  # the current block's bytes
+        self._raw_len = 0
+        self._clean = True
         self._data: list[str] = []
         self._event: str | None = None
+        self._own_id: str | None = None
         self._last_id: str | None = None
         self._retry: int | None = None
         self._comments: list[str] = []
         self._orphan_comments: list[str] = []
-        self._has_fields = False
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one piece of the byte stream.
@@ -68,24 +104,80 @@ class SSEDecoder:
 
         Returns:
             The events completed by this piece, in order (possibly empty).
+
+        Raises:
+            UpstreamProtocolError: A line or an event exceeds ``max_event_bytes``.
         """
-        return self._feed_text(self._utf8.decode(chunk))
+        if self._head is not None:
+            chunk = self._strip_bom(chunk)
+        events: list[ServerSentEvent] = []
+        n = len(chunk)
+        start = 0
+        if self._pending_cr and n:
+            self._pending_cr = False
+            if chunk[0] == 0x0A:  # the LF of a CRLF split across pieces
+                self._add_raw(b"\n")
+                start = 1
+        find = chunk.find
+        while start < n:
+            lf = find(b"\n", start)
+            cr = find(b"\r", start, lf if lf >= 0 else n)
+            end = cr if cr >= 0 else lf
+            if end < 0:
+                self._pieces.append(chunk[start:])
+                self._pieces_len += n - start
+                if self._pieces_len > self._max:
+                    raise UpstreamProtocolError(f"upstream sent an SSE line over {self._max} bytes")
+                break
+            if end == cr:
+                if end + 1 < n:
+                    nxt = end + 2 if chunk[end + 1] == 0x0A else end + 1
+                else:
+                    self._pending_cr = True
+                    nxt = n
+            else:
+                nxt = end + 1
+            if self._pieces:
+                self._pieces.append(chunk[start:end])
+                line = b"".join(self._pieces)
+                self._pieces.clear()
+                self._pieces_len = 0
+                if len(line) > self._max:
+                    raise UpstreamProtocolError(f"upstream sent an SSE line over {self._max} bytes")
+            else:
+                line = chunk[start:end]
+            self._add_raw(line)
+            self._add_raw(chunk[end:nxt])
+            if line:
+                self._process_line(line)
+            elif self._data:
+                events.append(self._dispatch())
+            else:
+                self._reset_block()
+            start = nxt
+        return events
 
     def flush(self) -> list[ServerSentEvent]:
-        """End of stream: decode trailing bytes and dispatch a last event.
+        """End of stream: dispatch a last unterminated event.
 
         WHATWG says an unterminated last event is discarded; upstream servers
         that forget the final blank line are common, so a last block that has
-        ``data:`` is dispatched.
+        ``data:`` is dispatched (without ``raw``: its bytes lack the blank line).
 
         Returns:
             Any final event.
         """
-        events = self._feed_text(self._utf8.decode(b"", final=True))
-        if self._line:
-            self._process_line(self._line)
-            self._line = ""
+        events: list[ServerSentEvent] = []
+        if self._head:
+            head, self._head = self._head, None
+            events.extend(self.feed(head))
+        if self._pieces:
+            line = b"".join(self._pieces)
+            self._pieces.clear()
+            self._pieces_len = 0
+            self._process_line(line)
         if self._data:
+            self._clean = False
             events.append(self._dispatch())
         return events
 
@@ -94,47 +186,31 @@ class SSEDecoder:
         comments, self._orphan_comments = self._orphan_comments, []
         return comments
 
-    def _feed_text(self, text: str) -> list[ServerSentEvent]:
-        events: list[ServerSentEvent] = []
-        if not text:
-            return events
-        if self._pending_cr:
-            self._pending_cr = False
-            if text[0] == "\n":
-                text = text[1:]
-        start = 0
-        n = len(text)
-        while start < n:
-            # find the next line terminator (CR or LF)
-            lf = text.find("\n", start)
-            cr = text.find("\r", start, lf if lf >= 0 else n)
-            end = cr if cr >= 0 else lf
-            if end < 0:
-                self._line += text[start:]
-                break
-            line = self._line + text[start:end]
-            self._line = ""
-            if end == cr:
-                if end + 1 < n:
-                    start = end + 2 if text[end + 1] == "\n" else end + 1
-                else:
-                    self._pending_cr = True
-                    start = n
-            else:
-                start = end + 1
-            if line:
-                self._process_line(line)
-            elif self._data:
-                events.append(self._dispatch())
-            else:
-                self._reset_block()
-        return events
+    def _strip_bom(self, chunk: bytes) -> bytes:
+        assert self._head is not None
+        head = self._head + chunk
+        if len(head) < len(_BOM) and _BOM.startswith(head):
+            self._head = head  # could still be a BOM: wait for more bytes
+            return b""
+        self._head = None
+        return head[len(_BOM) :] if head.startswith(_BOM) else head
 
-    def _process_line(self, line: str) -> None:
-        if line[0] == ":":
-            self._comments.append(line[1:].removeprefix(" "))
+    def _add_raw(self, piece: bytes) -> None:
+        if piece:
+            self._raw.append(piece)
+            self._raw_len += len(piece)
+            if self._raw_len > self._max:
+                raise UpstreamProtocolError(f"upstream sent an SSE event over {self._max} bytes")
+
+    def _process_line(self, line: bytes) -> None:
+        text, valid = _decode(line)
+        if not valid:
+            self._clean = False
+        if text[0] == ":":
+            self._clean = False
+            self._comments.append(text[1:].removeprefix(" "))
             return
-        name, sep, value = line.partition(":")
+        name, sep, value = text.partition(":")
         if sep:
             value = value.removeprefix(" ")
         if name == "data":
@@ -144,9 +220,11 @@ class SSEDecoder:
         elif name == "id":
             if "\0" not in value:
                 self._last_id = value
+                self._own_id = value
         elif name == "retry" and value.isascii() and value.isdigit():
             self._retry = int(value)
-        # other field names are ignored, as the spec requires
+        else:  # other field names are ignored, as the spec requires, but not relayed
+            self._clean = False
 
     def _dispatch(self) -> ServerSentEvent:
         event = ServerSentEvent(
@@ -155,18 +233,23 @@ class SSEDecoder:
             id=self._last_id,
             retry=self._retry,
             comments=tuple(self._comments),
+            raw=b"".join(self._raw) if self._clean else None,
+            own_id=self._own_id,
         )
         self._data = []
-        self._event = None
-        self._retry = None
         self._comments = []
+        self._reset_block()
         return event
 
     def _reset_block(self) -> None:
         self._orphan_comments.extend(self._comments)
         self._comments = []
         self._event = None
+        self._own_id = None
         self._retry = None
+        self._raw = []
+        self._raw_len = 0
+        self._clean = True
 
 
 def encode_event(

@@ -210,6 +210,17 @@ class Upstream:
         except _CLIENT_ERRORS as exc:
             raise map_aiohttp_error(exc, self.name) from exc
 
+    async def read_prefix(self, response: UpstreamResponse, limit: int) -> bytes:
+        """Read at most ``limit`` bytes of a response body, mapping errors.
+
+        Raises:
+            UpstreamError: The upstream timed out or broke off mid-body.
+        """
+        try:
+            return await response.raw.content.read(limit)
+        except _CLIENT_ERRORS as exc:
+            raise map_aiohttp_error(exc, self.name) from exc
+
     async def aclose(self) -> None:
         """Close the connection pool (a later request opens a new one)."""
         session, self._session = self._session, None

@@ -83,14 +83,24 @@ def test_recorded_stream_reads_back_in_the_sdk() -> None:
     assert tool.type == "tool_use" and tool.input == {"location": "Paris, France"}
 
 
-def test_unknown_events_keep_their_place_and_bytes() -> None:
+def test_unknown_event_names_are_refused_and_held_text_dropped() -> None:
     events = anthropic_stream(["Mail jane.doe@ac", "me.org now"])
-    unknown = b'event: future_event\ndata: {"type":"future_event","x":1}\n\n'
+    unknown = b'event: future_event\ndata: {"type":"future_event","x":"4111111111111111"}\n\n'
     events.insert(4, unknown)  # after the first (held) text delta
-    out = relay(AnthropicTranslator(real_guard()), events)
-    assert unknown in out
-    names = [e.event for e in decode(b"".join(out))]
-    assert names[3:6] == ["content_block_delta", "future_event", "content_block_delta"]
+    out = b"".join(relay(AnthropicTranslator(real_guard()), events))
+    assert b"future_event" not in out and b"4111" not in out and b"jane.doe" not in out
+    last = decode(out)[-1]
+    assert last.event == "error"
+    assert json.loads(last.data)["error"]["code"] == "upstream_protocol_error"
+
+
+def test_unknown_data_types_are_guarded_not_relayed_blind() -> None:
+    events = anthropic_stream(["Fine."])
+    unknown = b'data: {"type":"future_event","x":{"note":"card 4111 1111 1111 1111"}}\n\n'
+    events.insert(4, unknown)
+    out = b"".join(relay(AnthropicTranslator(real_guard()), events))
+    assert b"4111" not in out
+    assert b'"note":"card [CREDIT_CARD]"' in out
 
 
 # --- redaction --------------------------------------------------------------
@@ -319,29 +329,36 @@ def test_map_input_texts_guards_every_documented_location() -> None:
         ],
     }  # fmt: skip
     guard = RecordingInputGuard()
-    ADAPTER.map_input_texts(body, guard)
-    assert guard.seen == [
-        ("system.0", "sys"),
-        ("messages.0", "plain"),
-        ("messages.1.1", "block"),
-        ("messages.1.2.input.city", "Paris"),
-        ("messages.1.2.input.stops.0", "a"),
-        ("messages.1.2.input.stops.1.b", "deep"),
-        ("messages.2.0", "result"),
-        ("messages.2.1.0", "part"),
-        ("messages.2.2.source", "doc"),
-    ]
+    assert ADAPTER.map_input_texts(body, guard)
+    seen = dict(guard.seen)
+    assert {
+        "system.0.text": "sys",
+        "messages.0.content": "plain",
+        "messages.1.content.0.thinking": "signed",
+        "messages.1.content.1.text": "block",
+        "messages.2.content.0.content": "result",
+        "messages.2.content.1.content.0.text": "part",
+        "messages.2.content.2.source.data": "doc",
+    }.items() <= seen.items()
+    # deny by default: tool input keys and values, ids and signatures are scanned too
+    texts = [text for _, text in guard.seen]
+    for text in ("Paris", "a", "deep", "city", "stops", "b", "t", "n", "sig"):
+        assert text in texts
     assert body["system"][0]["text"] == "SYS"
     assert body["messages"][0]["content"] == "PLAIN"
-    assert body["messages"][1]["content"][0]["thinking"] == "signed"
+    assert body["messages"][1]["content"][0]["thinking"] == "SIGNED"
     assert body["messages"][1]["content"][2]["input"] == {
-        "city": "PARIS", "stops": ["A", {"b": "DEEP"}], "n": 3,
+        "CITY": "PARIS", "STOPS": ["A", {"B": "DEEP"}], "N": 3,
     }  # fmt: skip
     assert body["messages"][2]["content"][1]["content"][0]["text"] == "PART"
+    # structural values are left alone
+    assert body["messages"][1]["role"] == "assistant"
+    assert body["messages"][1]["content"][2]["type"] == "tool_use"
 
     string_system: dict[str, Any] = {"system": "be nice", "messages": []}
     ADAPTER.map_input_texts(string_system, guard)
     assert string_system["system"] == "BE NICE" and guard.seen[-1] == ("system", "be nice")
+    assert not ADAPTER.map_input_texts({"model": "m", "messages": []}, lambda t, c: t)
 
 
 # --- non-streamed responses ---------------------------------------------------------
@@ -356,7 +373,8 @@ def test_guard_response_redacts_text_thinking_and_tool_input() -> None:
             {"type": "tool_use", "id": "t", "name": "n", "input": {"to": [EMAIL], "n": 1}},
         ],
     }  # fmt: skip
-    out = ADAPTER.guard_response(body, real_guard())
+    assert ADAPTER.guard_response(body, real_guard())
+    out = body
     assert leaked(json.dumps(out), EMAIL, CARD) == set()
     assert out["content"][1]["text"] == one_shot(TEXT)
     assert out["content"][2]["input"] == {"to": ["[EMAIL_ADDRESS]"], "n": 1}

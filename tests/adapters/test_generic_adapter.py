@@ -77,12 +77,10 @@ def test_a_configured_text_path() -> None:
     assert "".join(json.loads(e.data)["output"][0]["content"] for e in events) == (
         "Write [EMAIL_ADDRESS] now"
     )
-    body = {"output": [{"content": f"mail {EMAIL}"}], "id": 7}
-    assert adapter.guard_response(body, real_guard()) == {
-        "output": [{"content": "mail [EMAIL_ADDRESS]"}],
-        "id": 7,
-    }
-    assert adapter.guard_response({"output": []}, real_guard()) == {"output": []}
+    body: dict[str, Any] = {"output": [{"content": f"mail {EMAIL}"}], "id": 7}
+    assert adapter.guard_response(body, real_guard())
+    assert body == {"output": [{"content": "mail [EMAIL_ADDRESS]"}], "id": 7}
+    assert not adapter.guard_response({"output": []}, real_guard())
     with pytest.raises(ValueError):
         GenericAdapter(text_path=())
 
@@ -108,13 +106,17 @@ def test_the_error_event_raises_in_the_openai_sdk() -> None:
 
 
 def test_unparseable_event_fails_closed_and_upstream_errors_pass() -> None:
-    events = decode(translate([*generic_stream(["Hi"]), b"data: not json secret\n\n"]))
+    events = decode(translate([*generic_stream(["Hi. "]), b"data: not json secret\n\n"]))
     assert [json.loads(e.data).get("error", {}).get("code") for e in events] == [
         None,
         "upstream_protocol_error",
     ]
+    held = decode(translate([*generic_stream(["Hi"]), b"data: not json secret\n\n"]))
+    assert [json.loads(e.data)["error"]["code"] for e in held] == ["upstream_protocol_error"]
     upstream_error = b'data: {"error": {"message": "model crashed"}}\n\n'
     assert translate([upstream_error]) == upstream_error
+    echoed = b'data: {"error": {"message": "bad prompt: jane.doe@example.com"}}\n\n'
+    assert b"jane.doe" not in translate([echoed])
 
 
 def test_stream_end_is_the_upstream_close() -> None:
@@ -140,12 +142,13 @@ def test_map_input_texts() -> None:
         "messages": [{"role": "user", "content": "hi"}],
     }
     guard = RecordingInputGuard()
-    ADAPTER.map_input_texts(body, guard)
+    assert ADAPTER.map_input_texts(body, guard)
     assert guard.seen == [
         ("prompt", "complete this"),
         ("input.0", "one"),
+        ("=input.1", "2"),  # an unknown number is checked as text too
         ("input.2", "three"),
-        ("messages.0", "hi"),
+        ("messages.0.content", "hi"),
     ]
     assert body == {
         "prompt": "COMPLETE THIS",
@@ -155,7 +158,8 @@ def test_map_input_texts() -> None:
 
 
 def test_guard_response() -> None:
-    out = ADAPTER.guard_response({"text": TEXT, "done": True}, real_guard())
+    out: dict[str, Any] = {"text": TEXT, "done": True}
+    assert ADAPTER.guard_response(out, real_guard())
     assert out == {"text": one_shot(TEXT), "done": True}
     with pytest.raises(PolicyViolation):
         ADAPTER.guard_response({"text": KEY}, real_guard())

@@ -23,9 +23,10 @@ from hypothesis import strategies as st
 
 from tidegate.adapters.base import StreamTranslator
 from tidegate.config import parse_config
-from tidegate.errors import PolicyViolation, TidegateError, UpstreamError
 from tidegate.guard.engine import GuardEngine
 from tidegate.guard.hook import StreamGuard, guard_whole
+from tidegate.logs import get_logger
+from tidegate.relay import StreamPump
 from tidegate.sse import ServerSentEvent, SSEDecoder
 
 EMAIL = "jane.doe@acme.org"
@@ -276,7 +277,7 @@ def generic_stream(pieces: Iterable[str], key: str = "text") -> list[bytes]:
 GENERIC_RECORDED = b"".join(generic_stream(["Once", " upon", " a time", " \u2014 fin."]))
 
 
-# --- a stand-in for tidegate.relay.SSERelayResponse._pump ---------------------
+# --- the relay's pump, without the network ----------------------------------
 
 
 def decode(data: bytes) -> list[ServerSentEvent]:
@@ -286,31 +287,16 @@ def decode(data: bytes) -> list[ServerSentEvent]:
 
 
 def relay(translator: StreamTranslator, pieces: Iterable[bytes]) -> list[bytes]:
-    """Run upstream bytes through a translator exactly as the relay's pump does.
+    """Run upstream bytes through the relay's own :class:`~tidegate.relay.StreamPump`.
 
     Returns:
         Every byte string the client would receive, in order.
     """
-    decoder = SSEDecoder()
+    pump = StreamPump(translator, get_logger("test"))
     out: list[bytes] = []
-    try:
-        for piece in pieces:
-            for event in decoder.feed(piece):
-                out.extend(translator.on_event(event))
-        for event in decoder.flush():
-            out.extend(translator.on_event(event))
-        out.extend(translator.on_end())
-    except PolicyViolation as exc:
-        out.extend(translator.error_events(exc))
-    except UpstreamError as exc:
-        try:
-            flushed = translator.flush()
-        except PolicyViolation as violation:
-            out.extend(translator.error_events(violation))
-        else:
-            out.extend([*flushed, *translator.error_events(exc)])
-    except TidegateError as exc:
-        out.extend(translator.error_events(exc))
+    for piece in pieces:
+        out.extend(pump.feed(piece))
+    out.extend(pump.end())
     return out
 
 

@@ -26,17 +26,24 @@ from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_messages_request
-from tidegate.adapters.openai_chat import dumps
-from tidegate.adapters.release import PendingEvent, QueuedTranslator
+from tidegate.adapters.base import (
+    InputGuard,
+    ParsedRequest,
+    dumps,
+    event_object,
+    parse_messages_request,
+)
+from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.release import PendingEvent, QueuedTranslator, guard_body
 from tidegate.errors import (
     NotFoundError,
     PayloadTooLargeError,
     PolicyViolation,
     TidegateError,
+    UpstreamProtocolError,
     UpstreamTimeoutError,
 )
-from tidegate.guard.hook import StreamGuard, guard_whole
+from tidegate.guard.hook import StreamGuard
 from tidegate.sse import ServerSentEvent, encode_event
 
 # Delta type -> (field that holds the text, channel suffix).
@@ -47,8 +54,6 @@ _DELTA_FIELDS = MappingProxyType(
         "thinking_delta": ("thinking", "thinking"),
     }
 )
-# Blocks whose ``input`` is a JSON object of model-written arguments.
-_TOOL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 
 # HTTP status -> Anthropic error type (https://docs.anthropic.com/en/api/errors).
 _STATUS_TYPES = MappingProxyType(
@@ -108,57 +113,137 @@ def anthropic_error_body(exc: TidegateError) -> dict[str, Any]:
     return {"type": "error", "error": error}
 
 
-def map_json_strings(value: Any, fn: Callable[[str, str], str], path: str) -> Any:
-    """Apply ``fn(text, path)`` to every string leaf of a JSON value, in place.
+_EVENTS = (
+    "message_start",
+    "message_delta",
+    "message_stop",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "ping",
+    "error",
+)
+_STOP_REASONS = (
+    "end_turn",
+    "max_tokens",
+    "stop_sequence",
+    "tool_use",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+)
+_BLOCK_TYPES = (
+    "text",
+    "thinking",
+    "redacted_thinking",
+    "tool_use",
+    "server_tool_use",
+    "mcp_tool_use",
+    "mcp_tool_result",
+    "web_search_tool_result",
+    "web_fetch_tool_result",
+    "code_execution_tool_result",
+    "container_upload",
+)
+_CITATION_TYPES = (
+    "char_location",
+    "page_location",
+    "content_block_location",
+    "web_search_result_location",
+    "search_result_location",
+)
+_CITATION_NUMBERS = (
+    "document_index start_char_index end_char_index start_page_number end_page_number "
+    "start_block_index end_block_index search_result_index"
+)
 
-    Args:
-        value: A decoded JSON value (object, array, string, number…).
-        fn: Maps one string leaf; gets the leaf's dotted path.
-        path: The path of ``value`` itself.
+ANTHROPIC_TABLE = FieldTable.of(
+    enums={
+        "type": (*_EVENTS, "message"),
+        "role": ("assistant",),
+        "stop_reason": _STOP_REASONS,
+        "content.*.type": _BLOCK_TYPES,
+        "content.*.citations.*.type": _CITATION_TYPES,
+        "message.type": ("message",),
+        "message.role": ("assistant",),
+        "message.stop_reason": _STOP_REASONS,
+        "message.content.*.type": _BLOCK_TYPES,
+        "content_block.type": _BLOCK_TYPES,
+        "content_block.citations.*.type": _CITATION_TYPES,
+        "delta.type": (
+            "text_delta",
+            "input_json_delta",
+            "thinking_delta",
+            "signature_delta",
+            "citations_delta",
+        ),
+        "delta.stop_reason": _STOP_REASONS,
+        "delta.citation.type": _CITATION_TYPES,
+        "error.type": (*dict.fromkeys(_STATUS_TYPES.values()), "billing_error"),
+        "usage.service_tier": ("standard", "priority", "batch"),
+        "message.usage.service_tier": ("standard", "priority", "batch"),
+    },
+    atoms="""
+        id model stop_sequence request_id
+        content.*.id content.*.name content.*.signature content.*.data content.*.tool_use_id
+        message.id message.model message.stop_sequence
+        message.content.*.id message.content.*.name message.content.*.signature
+        message.content.*.data
+        content_block.id content_block.name content_block.signature content_block.data
+        content_block.tool_use_id delta.signature delta.stop_sequence
+    """,
+    numbers=f"""
+        index usage.** message.usage.** delta.usage.**
+        {" ".join("delta.citation." + n for n in _CITATION_NUMBERS.split())}
+        {" ".join("content.*.citations.*." + n for n in _CITATION_NUMBERS.split())}
+    """,
+    keys="""
+        message content content_block delta text partial_json thinking signature citation
+        citations cited_text document_title input usage error message type name
+    """,
+)
+"""Structural fields of Messages stream events and of a ``message`` body."""
 
-    Returns:
-        The new value (strings are immutable, so a string leaf is replaced).
-    """
-    if isinstance(value, str):
-        return fn(value, path)
-    if isinstance(value, dict):
-        for key in value:
-            value[key] = map_json_strings(value[key], fn, f"{path}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            value[i] = map_json_strings(item, fn, f"{path}.{i}")
-    return value
-
-
-def _guard_input_blocks(content: Any, guard: InputGuard, channel: str) -> Any:
-    """Guard a message ``content`` (or ``system``): a string or a list of blocks.
-
-    ``thinking`` blocks are not touched: they carry a signature over their
-    text, and the API rejects a turn whose thinking was changed.
-    """
-    if isinstance(content, str):
-        return guard(content, channel)
-    if not isinstance(content, list):
-        return content
-    for j, block in enumerate(content):
-        if not isinstance(block, dict):
-            continue
-        kind, where = block.get("type"), f"{channel}.{j}"
-        if kind == "text" and isinstance(block.get("text"), str):
-            block["text"] = guard(block["text"], where)
-        elif kind == "tool_result" and "content" in block:
-            block["content"] = _guard_input_blocks(block["content"], guard, where)
-        elif kind in _TOOL_BLOCKS and "input" in block:
-            block["input"] = map_json_strings(block["input"], guard, f"{where}.input")
-        elif kind == "document":
-            source = block.get("source")
-            if (
-                isinstance(source, dict)
-                and source.get("type") == "text"
-                and isinstance(source.get("data"), str)
-            ):
-                source["data"] = guard(source["data"], f"{where}.source")
-    return content
+ANTHROPIC_REQUEST_TABLE = FieldTable.of(
+    enums={
+        "messages.*.role": ("user", "assistant"),
+        "messages.*.content.*.type": (
+            *_BLOCK_TYPES,
+            "image",
+            "document",
+            "tool_result",
+            "search_result",
+        ),
+        "messages.*.content.*.source.type": ("base64", "url", "text", "content", "file"),
+        "messages.*.content.*.source.media_type": (
+            "image/jpeg",
+            "image/png",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+        ),
+        "messages.*.content.*.cache_control.type": ("ephemeral",),
+        "messages.*.content.*.content.*.type": ("text", "image", "search_result", "document"),
+        "system.*.type": ("text",),
+        "system.*.cache_control.type": ("ephemeral",),
+        "tool_choice.type": ("auto", "any", "tool", "none"),
+        "thinking.type": ("enabled", "disabled"),
+    },
+    atoms="""
+        model tool_choice.name tools.*.name tools.*.type
+        messages.*.content.*.id messages.*.content.*.tool_use_id messages.*.content.*.name
+        messages.*.content.*.signature
+    """,
+    numbers="max_tokens temperature top_p top_k thinking.budget_tokens",
+    keys="""
+        messages role content type text source data media_type url system tools name
+        description input_schema properties required items enum default tool_choice
+        tool_use_id id input is_error cache_control thinking signature stop_sequences stream
+        metadata user_id title context citations enabled budget_tokens
+    """,
+)
+"""Structural fields of a Messages request (everything else is scanned)."""
 
 
 class AnthropicTranslator(QueuedTranslator):
@@ -167,6 +252,9 @@ class AnthropicTranslator(QueuedTranslator):
     Args:
         guard: The response's stream guard.
     """
+
+    table = ANTHROPIC_TABLE
+    event_names = frozenset({None, *_EVENTS})
 
     def __init__(self, guard: StreamGuard) -> None:
         super().__init__(guard)
@@ -179,54 +267,57 @@ class AnthropicTranslator(QueuedTranslator):
 
         Raises:
             PolicyViolation: The guard blocked the output.
-            UpstreamProtocolError: The event data is not a JSON object.
+            UpstreamProtocolError: The event data is not a JSON object, its
+                ``event:`` name is not a Messages event, or disagrees with
+                its ``type``.
         """
         if self._terminated:
             return []
+        self._check_name(event)
         obj = event_object(event)
-        kind = event.event or obj.get("type")
-        original = encode_event(event.data, event=event.event)
+        kind = obj.get("type")
+        if event.event is not None and kind != event.event:
+            raise UpstreamProtocolError("upstream event name and data type disagree")
         index = obj.get("index")
-        if not isinstance(index, int):
+        if not isinstance(index, int) or isinstance(index, bool):
             index = 0
+        prefix = f"{index}:"
         queue = self._queue
-        if kind == "error":
-            self._complete = True  # the upstream's own in-stream error
-        elif kind == "message_stop":
-            self._complete = True
-            queue.end_all()
-        elif kind == "content_block_stop":
-            for channel in queue.channels():
-                if channel.startswith(f"{index}:"):
-                    queue.end(channel)
-            return self._add(original, None, ("stop", index))
-
-        def render() -> bytes:
-            return encode_event(dumps(obj), event=event.event)
-
+        effect: tuple[str, int] | None = None
+        if kind == "content_block_stop":
+            effect = ("stop", index)
+        elif kind == "content_block_start":
+            effect = ("start", index)
+        pending = self._add_pending(event, obj, effect)
         if kind == "content_block_start":
-            pending = self._add_pending(original, render, ("start", index))
             block = obj.get("content_block")
             if isinstance(block, dict):
-                self._guard_block(pending, block, str(index), stream=True)
+                self._guard_block(pending, block, prefix, stream=True)
         elif kind == "content_block_delta":
-            pending = self._add_pending(original, render, None)
             delta = obj.get("delta")
             fields = _DELTA_FIELDS.get(str(delta.get("type"))) if isinstance(delta, dict) else None
             if isinstance(delta, dict) and fields is not None:
                 field, suffix = fields
                 text = delta.get(field)
                 if isinstance(text, str) and text:
-                    queue.text(pending, f"{index}:{suffix}", text, _setter(delta, field))
+                    queue.text(
+                        pending, f"{prefix}{suffix}", text, _setter(delta, field), (delta, field)
+                    )
         elif kind == "message_start":
-            pending = self._add_pending(original, render, None)
             message = obj.get("message")
             blocks = message.get("content") if isinstance(message, dict) else None
             for j, block in enumerate(blocks if isinstance(blocks, list) else ()):
                 if isinstance(block, dict):
-                    self._guard_block(pending, block, f"start.{j}", stream=False)
-        else:  # ping, message_delta, error, message_stop and unknown events
-            self._add_pending(original, None, None)
+                    self._guard_block(pending, block, f"start.{j}:", stream=False)
+        block_scoped = kind in ("content_block_start", "content_block_delta", "content_block_stop")
+        self._walk(pending, obj, prefix=prefix if block_scoped else "")
+        if kind == "content_block_stop":
+            for channel in queue.channels():
+                if channel.startswith(prefix):
+                    queue.end(channel)
+        elif kind in ("message_stop", "error"):
+            self._complete = True  # the end, or the upstream's own in-stream error
+            queue.end_all()
         return self._drain()
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
@@ -255,34 +346,25 @@ class AnthropicTranslator(QueuedTranslator):
         """Guard a content block's own text (a block start or a message_start block).
 
         With ``stream`` the ``text``/``thinking`` is the first delta of the
-        block's channel (its deltas follow); otherwise its channel ends at once.
-        Tool ``input`` string leaves each get a channel that ends at once.
+        block's channel (its deltas follow); otherwise its channel ends at
+        once. Every other leaf (tool ``input``, citations…) is left to the
+        field walker.
         """
         queue = self._queue
         kind = block.get("type")
         for field in ("text", "thinking"):
             text = block.get(field)
             if kind == field and isinstance(text, str) and text:
-                queue.text(pending, f"{prefix}:{field}", text, _setter(block, field))
+                channel = f"{prefix}{field}"
+                queue.text(pending, channel, text, _setter(block, field), (block, field))
                 if not stream:
-                    queue.end(f"{prefix}:{field}")
-        if kind in _TOOL_BLOCKS and isinstance(block.get("input"), (dict, list)):
-            for path, text, apply in string_leaves(block["input"], "input"):
-                if text:
-                    queue.text(pending, f"{prefix}:{path}", text, apply)
-                    queue.end(f"{prefix}:{path}")
-
-    def _add(
-        self, original: bytes, render: Callable[[], bytes] | None, effect: tuple[str, int] | None
-    ) -> list[bytes]:
-        self._add_pending(original, render, effect)
-        return self._drain()
+                    queue.end(channel)
 
     def _add_pending(
-        self, original: bytes, render: Callable[[], bytes] | None, effect: tuple[str, int] | None
+        self, event: ServerSentEvent, obj: dict[str, Any], effect: tuple[str, int] | None
     ) -> PendingEvent:
         self._effects.append(effect)
-        return self._queue.add(original, render)
+        return self._pending(event, obj)
 
     def _drain(self) -> list[bytes]:
         """Drain the queue; track which blocks the client now has open."""
@@ -298,42 +380,11 @@ class AnthropicTranslator(QueuedTranslator):
         return out
 
 
-def string_leaves(value: Any, path: str) -> list[tuple[str, str, Callable[[str], None]]]:
-    """Every string leaf under a JSON container: ``(path, text, setter)``, in order.
-
-    Args:
-        value: A decoded JSON object or array.
-        path: The dotted path of ``value``.
-    """
-    leaves: list[tuple[str, str, Callable[[str], None]]] = []
-    items: Any = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, item in items:
-        where = f"{path}.{key}"
-        if isinstance(item, str):
-            leaves.append((where, item, _setter(value, key)))
-        elif isinstance(item, (dict, list)):
-            leaves.extend(string_leaves(item, where))
-    return leaves
-
-
 def _setter(container: Any, key: Any) -> Callable[[str], None]:
     def apply(value: str) -> None:
         container[key] = value
 
     return apply
-
-
-def _guard_response_block(block: dict[str, Any], guard: StreamGuard, index: int) -> None:
-    kind = block.get("type")
-    for field in ("text", "thinking"):
-        if kind == field and isinstance(block.get(field), str):
-            block[field] = guard_whole(guard, f"{index}:{field}", block[field])
-    if kind in _TOOL_BLOCKS and "input" in block:
-        block["input"] = map_json_strings(
-            block["input"],
-            lambda text, path: guard_whole(guard, f"{index}:{path}", text),
-            "input",
-        )
 
 
 class AnthropicAdapter:
@@ -353,31 +404,29 @@ class AnthropicAdapter:
         """Anthropic-shaped error JSON (see :func:`anthropic_error_body`)."""
         return anthropic_error_body(exc)
 
-    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> None:
-        """Guard the system prompt and every message's text, in place.
+    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> bool:
+        """Guard every non-structural string of the request (deny by default).
 
-        Covered: ``system`` (a string or text blocks; channels ``"system"``,
-        ``"system.0"``), each message's string ``content`` (``"messages.3"``)
-        or blocks (``"messages.3.1"``): ``text``, ``tool_result`` content
-        (a string or text blocks, ``"messages.3.1.0"``), string leaves of
-        ``tool_use`` ``input`` (``"messages.3.1.input.city"``) and plain-text
-        ``document`` sources. Signed ``thinking`` blocks are left alone.
+        Covers ``system``, every message block (text, ``tool_result``
+        content, ``tool_use`` input, documents, thinking), tool
+        definitions and metadata; channels are dotted paths
+        (``messages.*.content.*.text``).
+
+        Returns:
+            Whether anything changed.
 
         Raises:
             PolicyViolation: The guard blocked an input text.
+            BadRequestError: Too deeply nested, or a lone surrogate.
         """
-        if "system" in body:
-            body["system"] = _guard_input_blocks(body["system"], guard, "system")
-        for i, message in enumerate(body.get("messages") or ()):
-            if isinstance(message, dict) and "content" in message:
-                message["content"] = _guard_input_blocks(message["content"], guard, f"messages.{i}")
+        return guard_input_body(body, ANTHROPIC_REQUEST_TABLE, guard)
 
     def new_stream(self, guard: StreamGuard) -> AnthropicTranslator:
         """A translator for one streamed response."""
         return AnthropicTranslator(guard)
 
-    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> dict[str, Any]:
-        """Guard a ``message`` body: text, thinking and tool input string leaves.
+    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> bool:
+        """Guard a ``message`` body in place; return whether it changed.
 
         Redacting a ``thinking`` block invalidates its signature; that is the
         price of not leaking it (the client cannot send it back unchanged).
@@ -385,7 +434,4 @@ class AnthropicAdapter:
         Raises:
             PolicyViolation: The guard blocked the output.
         """
-        for i, block in enumerate(body.get("content") or ()):
-            if isinstance(block, dict):
-                _guard_response_block(block, guard, i)
-        return body
+        return guard_body(body, ANTHROPIC_TABLE, guard)

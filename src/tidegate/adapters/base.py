@@ -41,6 +41,39 @@ class ParsedRequest:
         return cls(body, bool(body.get("stream")), model if isinstance(model, str) else None)
 
 
+def dumps(obj: Any) -> str:
+    """Compact JSON, UTF-8 kept as is (how OpenAI and llama.cpp encode)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class DuplicateKeyError(ValueError):
+    """A JSON object repeats a key: parsers disagree on which value wins."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise DuplicateKeyError("a JSON object repeats a key")
+    return obj
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """Parse JSON, refusing duplicate keys.
+
+    ``{"content": "AKIA…", "content": "hi"}`` means one thing to a parser
+    that keeps the last value and another to one that keeps the first; the
+    guard must see exactly what the receiver sees, so such input is refused.
+
+    Raises:
+        ValueError: Invalid JSON, a duplicate key (:class:`DuplicateKeyError`),
+            invalid UTF-8, or nesting too deep for the parser.
+    """
+    try:
+        return json.loads(raw, object_pairs_hook=_unique_pairs)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     """Parse a request body that must be one JSON object.
 
@@ -48,11 +81,14 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         raw: The body bytes (UTF-8 JSON).
 
     Raises:
-        BadRequestError: Not UTF-8, not JSON, or not an object.
+        BadRequestError: Not UTF-8, not JSON, a duplicate key, nested too
+            deep, or not an object.
     """
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+        body = loads_strict(raw)
+    except DuplicateKeyError:
+        raise BadRequestError("request body repeats a JSON key in one object") from None
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
         raise BadRequestError(f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise BadRequestError("request body must be a JSON object")
@@ -75,15 +111,17 @@ def event_object(event: ServerSentEvent) -> dict[str, Any]:
     """Parse an upstream event's data, which must be a JSON object.
 
     Raises:
-        UpstreamProtocolError: It is not. An event that cannot be parsed
+        UpstreamProtocolError: It is not, or it repeats a key. An event that cannot be parsed
             cannot be guarded, so it is never relayed (fail closed).
     """
     try:
-        obj = json.loads(event.data)
+        obj = loads_strict(event.data)
     except ValueError:
         obj = None
     if not isinstance(obj, dict):
-        raise UpstreamProtocolError("upstream sent an event that is not a JSON object")
+        raise UpstreamProtocolError(
+            "upstream sent an event that is not one JSON object with unique keys"
+        )
     return obj
 
 
@@ -100,21 +138,16 @@ class StreamTranslator(Protocol):
         """
         ...
 
-    def flush(self) -> list[bytes]:
-        """Evaluate and release every held event (the upstream failed).
-
-        Raises:
-            PolicyViolation: The guard blocked the held output.
-        """
-        ...
-
     def on_end(self) -> list[bytes]:
-        """The upstream stream ended: flush held text.
+        """The upstream stream ended: flush held text if the stream was complete.
 
         Raises:
             PolicyViolation: The guard blocked the remaining output.
-            UpstreamProtocolError: The stream ended before its terminator.
         """
+        ...
+
+    def abort(self, exc: TidegateError) -> list[bytes]:
+        """The upstream failed: the held text is evaluated, never released; then ``exc``."""
         ...
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
@@ -139,11 +172,15 @@ class WireAdapter(Protocol):
         """The JSON error body for ``exc`` in this format."""
         ...
 
-    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> None:
-        """Apply ``guard`` to every prompt text of a request body, in place.
+    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> bool:
+        """Apply ``guard`` to every non-structural string of a request body, in place.
+
+        Returns:
+            Whether anything changed.
 
         Raises:
             PolicyViolation: The guard blocked an input text.
+            BadRequestError: Too deeply nested, or a lone surrogate.
         """
         ...
 
@@ -151,10 +188,14 @@ class WireAdapter(Protocol):
         """Create the translator for one streamed response."""
         ...
 
-    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> dict[str, Any]:
-        """Apply the guard to a complete (non-streamed) response body.
+    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> bool:
+        """Apply the guard to a complete (non-streamed) response body, in place.
+
+        Returns:
+            Whether anything changed.
 
         Raises:
             PolicyViolation: The guard blocked the output.
+            UpstreamProtocolError: The body is nested too deep to guard.
         """
         ...

@@ -17,15 +17,31 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
-from tidegate.adapters.openai_chat import dumps, guard_message, openai_error_body
-from tidegate.adapters.release import QueuedTranslator
+from tidegate.adapters.base import InputGuard, ParsedRequest, dumps, event_object, parse_json_object
+from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.openai_chat import CHAT_REQUEST_TABLE, openai_error_body
+from tidegate.adapters.release import QueuedTranslator, guard_body
 from tidegate.errors import TidegateError
-from tidegate.guard.hook import StreamGuard, guard_whole
+from tidegate.guard.hook import StreamGuard
 from tidegate.sse import ServerSentEvent, encode_event
 
 CHANNEL = "text"
 TextPath = Sequence[str | int]
+
+GENERIC_TABLE = FieldTable.of(
+    atoms="id model",
+    numbers="created index usage.**",
+    keys="text error message",
+)
+"""Structural fields of a generic event or body: few; every other string is text."""
+
+GENERIC_REQUEST_TABLE = FieldTable.of(
+    enums={".".join(path): values for path, values in CHAT_REQUEST_TABLE.enums.items()},
+    atoms="model",
+    numbers="temperature top_p max_tokens max_new_tokens n seed top_k",
+    keys=" ".join(CHAT_REQUEST_TABLE.known_keys) + " prompt input",
+)
+"""Structural fields of a generic request: Chat-like fields, ``prompt`` and ``input``."""
 
 
 def _container(obj: Any, path: TextPath) -> tuple[Any, str | int] | None:
@@ -51,8 +67,10 @@ def _child(node: Any, step: str | int) -> Any:
     return None
 
 
-def _text_at(obj: Any, path: TextPath) -> tuple[str, Callable[[str], None]] | None:
-    """The string at ``path`` in ``obj`` and a setter for it, if it is a string."""
+def _text_at(
+    obj: Any, path: TextPath
+) -> tuple[str, Callable[[str], None], tuple[Any, str | int]] | None:
+    """The string at ``path`` in ``obj``, a setter and its ``(container, key)``."""
     found = _container(obj, path)
     if found is None:
         return None
@@ -64,7 +82,7 @@ def _text_at(obj: Any, path: TextPath) -> tuple[str, Callable[[str], None]] | No
     def apply(value: str) -> None:
         node[key] = value
 
-    return text, apply
+    return text, apply, (node, key)
 
 
 class GenericTranslator(QueuedTranslator):
@@ -74,6 +92,9 @@ class GenericTranslator(QueuedTranslator):
         guard: The response's stream guard.
         text_path: JSON path of the text delta in each event's data.
     """
+
+    table = GENERIC_TABLE
+    event_names = frozenset({None, "message", "error"})
 
     def __init__(self, guard: StreamGuard, text_path: TextPath) -> None:
         super().__init__(guard)
@@ -92,17 +113,19 @@ class GenericTranslator(QueuedTranslator):
         """
         if self._terminated:
             return []
+        self._check_name(event)
         queue = self._queue
-        original = encode_event(event.data, event=event.event)
-        if event.data.startswith("[DONE]"):
+        if event.data == "[DONE]":
             queue.end_all()
-            queue.add(original)
+            queue.add(encode_event("[DONE]", event=event.event))
             return queue.drain()
         obj = event_object(event)
-        pending = queue.add(original, lambda: encode_event(dumps(obj), event=event.event))
+        pending = self._pending(event, obj)
         found = _text_at(obj, self._path)
         if found is not None and found[0]:
-            queue.text(pending, CHANNEL, found[0], found[1])
+            text, apply, claim = found
+            queue.text(pending, CHANNEL, text, apply, claim)
+        self._walk(pending, obj)
         return queue.drain()
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
@@ -143,41 +166,29 @@ class GenericAdapter:
         """OpenAI-shaped error JSON."""
         return openai_error_body(exc)
 
-    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> None:
-        """Guard ``prompt`` and ``input`` (a string or a list of strings) and ``messages``.
+    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> bool:
+        """Guard every non-structural string of the request (deny by default).
 
-        Channels: ``"prompt"``, ``"input"``, ``"prompt.1"`` for list entries,
-        and ``"messages.3"`` (OpenAI Chat messages, as that adapter guards them).
+        Returns:
+            Whether anything changed.
 
         Raises:
             PolicyViolation: The guard blocked an input text.
+            BadRequestError: Too deeply nested, or a lone surrogate.
         """
-        for field in ("prompt", "input"):
-            value = body.get(field)
-            if isinstance(value, str):
-                body[field] = guard(value, field)
-            elif isinstance(value, list):
-                for i, entry in enumerate(value):
-                    if isinstance(entry, str):
-                        value[i] = guard(entry, f"{field}.{i}")
-        for i, message in enumerate(body.get("messages") or ()):
-            if isinstance(message, dict):
-                guard_message(message, guard, f"messages.{i}")
+        return guard_input_body(body, GENERIC_REQUEST_TABLE, guard)
 
     def new_stream(self, guard: StreamGuard) -> GenericTranslator:
         """A translator for one streamed response."""
         return GenericTranslator(guard, self.text_path)
 
-    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> dict[str, Any]:
-        """Guard the text at the path of a complete response body.
+    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> bool:
+        """Guard a complete response body in place; return whether it changed.
+
+        Every string is text except the few structural fields of
+        :data:`GENERIC_TABLE`, so the text at the path is guarded like the rest.
 
         Raises:
             PolicyViolation: The guard blocked the output.
         """
-        found = _text_at(body, self.text_path)
-        if found is not None:
-            text, apply = found
-            guarded = guard_whole(guard, CHANNEL, text)
-            if guarded != text:
-                apply(guarded)
-        return body
+        return guard_body(body, GENERIC_TABLE, guard)

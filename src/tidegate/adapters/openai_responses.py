@@ -34,10 +34,11 @@ from collections.abc import Callable, Iterator
 from types import MappingProxyType
 from typing import Any
 
-from tidegate.adapters.base import InputGuard, ParsedRequest, event_object, parse_json_object
-from tidegate.adapters.openai_chat import dumps, guard_content, openai_error_body
-from tidegate.adapters.release import QueuedTranslator
-from tidegate.errors import BadRequestError, TidegateError
+from tidegate.adapters.base import InputGuard, ParsedRequest, dumps, event_object, parse_json_object
+from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.openai_chat import openai_error_body
+from tidegate.adapters.release import PendingEvent, QueuedTranslator, guard_body
+from tidegate.errors import BadRequestError, TidegateError, UpstreamProtocolError
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
@@ -50,6 +51,8 @@ _DELTAS = MappingProxyType(
         "response.custom_tool_call_input.delta": ("input", None),
         "response.reasoning_text.delta": ("reasoning", "content_index"),
         "response.reasoning_summary_text.delta": ("summary", "summary_index"),
+        "response.mcp_call_arguments.delta": ("mcp_args", None),
+        "response.code_interpreter_call_code.delta": ("code", None),
     }
 )
 # Done event -> (channel kind, index field or None, whole-text field).
@@ -61,6 +64,8 @@ _DONES = MappingProxyType(
         "response.custom_tool_call_input.done": ("input", None, "input"),
         "response.reasoning_text.done": ("reasoning", "content_index", "text"),
         "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
+        "response.mcp_call_arguments.done": ("mcp_args", None, "arguments"),
+        "response.code_interpreter_call_code.done": ("code", None, "code"),
     }
 )
 # Content part type -> (channel kind, text field).
@@ -73,6 +78,137 @@ _PARTS = MappingProxyType(
     }
 )
 _TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+_EVENTS = frozenset(
+    {
+        *_DELTAS,
+        *_DONES,
+        *_TERMINAL,
+        "response.created",
+        "response.queued",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.output_text.annotation.added",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_part.done",
+        *(
+            f"response.{call}.{state}"
+            for call in ("file_search_call", "web_search_call", "code_interpreter_call")
+            for state in ("in_progress", "searching", "interpreting", "completed")
+        ),
+        *(
+            f"response.{call}.{state}"
+            for call in ("mcp_call", "mcp_list_tools")
+            for state in ("in_progress", "completed", "failed")
+        ),
+        *(
+            f"response.image_generation_call.{state}"
+            for state in ("in_progress", "generating", "partial_image", "completed")
+        ),
+        "error",
+    }
+)
+_STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete", "searching")
+_ITEM_TYPES = (
+    "message",
+    "function_call",
+    "reasoning",
+    "file_search_call",
+    "web_search_call",
+    "computer_call",
+    "custom_tool_call",
+    "mcp_call",
+    "mcp_list_tools",
+    "image_generation_call",
+    "code_interpreter_call",
+)
+_PART_TYPES = ("output_text", "refusal", "reasoning_text", "summary_text")
+
+
+def _response_paths(*roots: str) -> dict[str, tuple[str, ...]]:
+    """The enum fields of a ``response`` object and its items, under each root."""
+    enums: dict[str, tuple[str, ...]] = {}
+    for root in roots:
+        for out in (f"{root}output.*.", "item." if root == "" else None):
+            if out is None:
+                continue
+            enums[f"{out}type"] = _ITEM_TYPES
+            enums[f"{out}status"] = _STATUSES
+            enums[f"{out}role"] = ("assistant",)
+            enums[f"{out}content.*.type"] = _PART_TYPES
+            enums[f"{out}summary.*.type"] = ("summary_text",)
+        enums[f"{root}status"] = _STATUSES
+        enums[f"{root}object"] = ("response",)
+        enums[f"{root}incomplete_details.reason"] = ("max_output_tokens", "content_filter")
+        enums[f"{root}text.format.type"] = ("text", "json_schema", "json_object")
+        enums[f"{root}tool_choice"] = ("auto", "none", "required")
+        enums[f"{root}truncation"] = ("auto", "disabled")
+        enums[f"{root}service_tier"] = ("auto", "default", "flex", "scale", "priority")
+        enums[f"{root}reasoning.effort"] = ("minimal", "low", "medium", "high")
+        enums[f"{root}reasoning.summary"] = ("auto", "concise", "detailed")
+    return enums
+
+
+_ID_ATOMS = "id model previous_response_id"
+_ITEM_ATOMS = "id call_id name encrypted_content"
+RESPONSES_TABLE = FieldTable.of(
+    enums={"type": tuple(_EVENTS), "part.type": _PART_TYPES, **_response_paths("", "response.")},
+    atoms=" ".join(
+        [
+            "item_id",
+            *(f"{root}{a}" for root in ("", "response.") for a in _ID_ATOMS.split()),
+            *(
+                f"{out}{a}"
+                for out in ("item.", "output.*.", "response.output.*.")
+                for a in _ITEM_ATOMS.split()
+            ),
+        ]
+    ),
+    numbers="""
+        sequence_number output_index content_index summary_index annotation_index
+        created_at completed_at temperature top_p max_output_tokens usage.**
+        response.created_at response.completed_at response.temperature response.top_p
+        response.max_output_tokens response.usage.** logprobs.*.logprob
+        logprobs.*.top_logprobs.*.logprob part.logprobs.*.logprob
+    """,
+    keys="""
+        response output item part content summary delta text refusal arguments input
+        logprobs token bytes top_logprobs annotations usage error instructions tools code
+        message param
+    """,
+)
+"""Structural fields of Responses stream events and of a ``response`` body."""
+
+RESPONSES_REQUEST_TABLE = FieldTable.of(
+    enums={
+        "input.*.role": ("user", "assistant", "system", "developer"),
+        "input.*.type": (*_ITEM_TYPES, "function_call_output", "custom_tool_call_output"),
+        "input.*.content.*.type": (
+            "input_text",
+            "input_image",
+            "input_file",
+            "input_audio",
+            *_PART_TYPES,
+        ),
+        "input.*.status": _STATUSES,
+        "tools.*.type": ("function", "custom", "web_search", "file_search", "mcp"),
+        "tool_choice": ("auto", "none", "required"),
+        "text.format.type": ("text", "json_schema", "json_object"),
+        "reasoning.effort": ("minimal", "low", "medium", "high"),
+        "truncation": ("auto", "disabled"),
+        "service_tier": ("auto", "default", "flex", "scale", "priority"),
+    },
+    atoms="model previous_response_id input.*.id input.*.call_id input.*.name tools.*.name",
+    numbers="temperature top_p max_output_tokens top_logprobs",
+    keys="""
+        input instructions role content type text image_url file_data file_id filename
+        arguments output name tools description parameters strict properties required items
+        enum default stream store metadata user tool_choice reasoning summary annotations
+    """,
+)
+"""Structural fields of a Responses request (everything else is scanned)."""
 _SNAPSHOTS = frozenset({"response.created", "response.queued", "response.in_progress"})
 
 # A whole text inside an event: (channel, the dict that holds it, its key).
@@ -157,6 +293,9 @@ class _RecordingGuard:
     def holding(self) -> bool:
         return self.guard.holding()
 
+    def active(self) -> bool:
+        return self.guard.active()
+
 
 class ResponsesTranslator(QueuedTranslator):
     """Rewrites one Responses event stream through a guard.
@@ -164,6 +303,9 @@ class ResponsesTranslator(QueuedTranslator):
     Args:
         guard: The response's stream guard.
     """
+
+    table = RESPONSES_TABLE
+    event_names = frozenset({None, *_EVENTS})
 
     def __init__(self, guard: StreamGuard) -> None:
         self._guard = guard
@@ -177,44 +319,47 @@ class ResponsesTranslator(QueuedTranslator):
 
         Raises:
             PolicyViolation: The guard blocked the output.
-            UpstreamProtocolError: The event data is not a JSON object.
+            UpstreamProtocolError: The event data is not a JSON object, or its
+                ``event:`` name is not a Responses event or disagrees with its
+                ``type``.
         """
         if self._terminated:
             return []
+        self._check_name(event)
         queue = self._queue
-        original = encode_event(event.data, event=event.event)
-        if event.data.startswith("[DONE]"):  # not sent by OpenAI; some servers do
+        if event.data == "[DONE]":  # not sent by OpenAI; some servers do
             self._complete = True
             queue.end_all()
-            queue.add(original)
+            queue.add(encode_event("[DONE]", event=event.event))
             return queue.drain()
         obj = event_object(event)
-        kind = str(obj.get("type") or event.event)
-        if isinstance(obj.get("sequence_number"), int):
-            self._sequence = max(self._sequence, obj["sequence_number"])
-
-        def render() -> bytes:
-            return encode_event(dumps(obj), event=event.event)
-
+        kind = str(obj.get("type"))
+        if event.event is not None and kind != event.event:
+            raise UpstreamProtocolError("upstream event name and data type disagree")
+        sequence = obj.get("sequence_number")
+        if isinstance(sequence, int):
+            self._sequence = max(self._sequence, sequence)
+        pending = self._pending(event, obj)
+        prefix = f"{_int(obj.get('output_index'))}:" if "output_index" in obj else ""
         delta = _DELTAS.get(kind)
-        if kind == "error":
-            self._complete = True  # the upstream's own in-stream error
-            queue.add(original)
-        elif delta is not None:
-            pending = queue.add(original, render)
+        if delta is not None:
             text = obj.get("delta")
             if isinstance(text, str) and text:
                 channel_kind, index_field = delta
                 suffix = "" if index_field is None else f":{_int(obj.get(index_field))}"
-                channel = f"{_int(obj.get('output_index'))}:{channel_kind}{suffix}"
-                queue.text(pending, channel, text, _delta_setter(obj))
-        else:
+                channel = f"{prefix}{channel_kind}{suffix}"
+                queue.text(pending, channel, text, _delta_setter(obj), (obj, "delta"))
+        elif kind != "error":
             if kind in _TERMINAL:
                 self._complete = True
                 queue.end_all()
             final = kind in _TERMINAL or kind.endswith(".done")
-            changed = self._rewrite(_event_fields(kind, obj), final=final)
-            queue.add(render() if changed else original)
+            if self._rewrite(_event_fields(kind, obj), final=final, pending=pending):
+                pending.dirty = True
+        self._walk(pending, obj, prefix=prefix)
+        if kind == "error" or kind in _TERMINAL:
+            self._complete = True  # the end, or the upstream's own in-stream error
+            queue.end_all()
         return queue.drain()
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
@@ -236,7 +381,7 @@ class ResponsesTranslator(QueuedTranslator):
         }
         return [encode_event(dumps(data), event="error")]
 
-    def _rewrite(self, fields: Iterator[Field], *, final: bool) -> bool:
+    def _rewrite(self, fields: Iterator[Field], *, final: bool, pending: PendingEvent) -> bool:
         """Replace whole texts by their guarded versions; return whether any changed.
 
         ``final`` texts (``.done`` and terminal events) complete their channel:
@@ -248,6 +393,7 @@ class ResponsesTranslator(QueuedTranslator):
         changed = False
         for channel, container, key in fields:
             text = container[key]
+            pending.claimed.add((id(container), key))
             if not text:
                 continue
             if final:
@@ -285,19 +431,6 @@ def _delta_setter(obj: dict[str, Any]) -> Callable[[str], None]:
     return apply
 
 
-def _guard_input_item(item: dict[str, Any], guard: InputGuard, channel: str) -> None:
-    kind = item.get("type")
-    if "content" in item and kind in (None, "message"):
-        item["content"] = guard_content(item["content"], guard, channel)
-    elif kind in ("function_call_output", "custom_tool_call_output"):
-        if "output" in item:
-            item["output"] = guard_content(item["output"], guard, channel)
-    elif kind == "function_call" and isinstance(item.get("arguments"), str):
-        item["arguments"] = guard(item["arguments"], channel)
-    elif kind == "custom_tool_call" and isinstance(item.get("input"), str):
-        item["input"] = guard(item["input"], channel)
-
-
 class ResponsesAdapter:
     """The OpenAI Responses wire format."""
 
@@ -322,41 +455,30 @@ class ResponsesAdapter:
         """OpenAI-shaped error JSON."""
         return openai_error_body(exc)
 
-    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> None:
-        """Guard ``instructions`` and every input text, in place.
+    def map_input_texts(self, body: dict[str, Any], guard: InputGuard) -> bool:
+        """Guard every non-structural string of the request (deny by default).
 
-        Channels: ``"instructions"``; ``"input"`` for a string input; for
-        list items ``"input.3"`` (message string content, function call
-        ``arguments``, tool ``output``) and ``"input.3.0"`` (``input_text`` /
-        ``output_text`` parts, list outputs).
+        Covers ``instructions``, ``input`` (a string or items: message text,
+        function call arguments, tool outputs…), tool definitions and
+        metadata; channels are dotted paths (``input.*.content.*.text``).
+
+        Returns:
+            Whether anything changed.
 
         Raises:
             PolicyViolation: The guard blocked an input text.
+            BadRequestError: Too deeply nested, or a lone surrogate.
         """
-        if isinstance(body.get("instructions"), str):
-            body["instructions"] = guard(body["instructions"], "instructions")
-        items = body.get("input")
-        if isinstance(items, str):
-            body["input"] = guard(items, "input")
-            return
-        for i, item in enumerate(items if isinstance(items, list) else ()):
-            if isinstance(item, dict):
-                _guard_input_item(item, guard, f"input.{i}")
+        return guard_input_body(body, RESPONSES_REQUEST_TABLE, guard)
 
     def new_stream(self, guard: StreamGuard) -> ResponsesTranslator:
         """A translator for one streamed response."""
         return ResponsesTranslator(guard)
 
-    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> dict[str, Any]:
-        """Guard a ``response`` body: every output item's texts and arguments.
+    def guard_response(self, body: dict[str, Any], guard: StreamGuard) -> bool:
+        """Guard a ``response`` body in place; return whether it changed.
 
         Raises:
             PolicyViolation: The guard blocked the output.
         """
-        for channel, container, key in _response_fields(body):
-            new = guard_whole(guard, channel, container[key])
-            if new != container[key]:
-                container[key] = new
-                if "logprobs" in container:
-                    container["logprobs"] = []
-        return body
+        return guard_body(body, RESPONSES_TABLE, guard)

@@ -52,6 +52,10 @@ class StreamGuard(Protocol):
         """Whether any channel currently holds text back."""
         ...
 
+    def active(self) -> bool:
+        """Whether the guard has any detector at all (``False``: a pure relay)."""
+        ...
+
 
 def guard_whole(guard: StreamGuard, channel: str, text: str) -> str:
     """Guard a complete text (a prompt, a non-streamed response field) as one delta.
@@ -75,4 +79,8 @@ class PassThroughGuard:
 
     def holding(self) -> bool:
         """Never holds text."""
+        return False
+
+    def active(self) -> bool:
+        """Inspects nothing."""
         return False

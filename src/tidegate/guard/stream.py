@@ -174,6 +174,10 @@ class GuardedStream:
         self._evaluate(ch, final=True)
         return self._release(ch, final=True)
 
+    def active(self) -> bool:
+        """Whether any detector runs on this direction."""
+        return bool(self._plan.detectors)
+
     def holding(self) -> bool:
         """Whether any channel holds text back."""
         return any(ch.held for ch in self._channels.values())
