@@ -85,6 +85,7 @@ class Script:
             worker thread) until the test allows the next piece.
         die_after: Abort the connection after this many pieces.
         hang_after: Stop sending (but keep the connection) after this many.
+        models_body: Answer to ``GET /models`` (a default list when None).
     """
 
     status: int = 200
@@ -96,6 +97,7 @@ class Script:
     gate: Callable[[int], None] | None = None
     die_after: int | None = None
     hang_after: int | None = None
+    models_body: Any = None
 
 
 class ScriptedUpstream:
@@ -141,9 +143,11 @@ class ScriptedUpstream:
         )
         script = self.script
         if scope["path"].endswith("/models"):
-            await _send_json(
-                send, 200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
-            )
+            models = script.models_body or {
+                "object": "list",
+                "data": [{"id": "scripted", "object": "model"}],
+            }
+            await _send_json(send, 200, models)
             return
         if script.delay_s:
             await anyio.sleep(script.delay_s)
