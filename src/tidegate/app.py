@@ -27,13 +27,16 @@ from tidegate.adapters.generic import GenericAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
 from tidegate.adapters.openai_responses import ResponsesAdapter
 from tidegate.adapters.release import guard_body
+from tidegate.auth import auth_middleware, client_key_name
 from tidegate.config import TidegateConfig
 from tidegate.errors import (
+    BadRequestError,
     NotFoundError,
     PayloadTooLargeError,
     TidegateError,
     UpstreamError,
 )
+from tidegate.generic_path import generic_target
 from tidegate.guard.engine import GuardEngine
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.logs import get_logger
@@ -43,6 +46,8 @@ from tidegate.upstream import Upstream, UpstreamResponse
 
 # Upstream response headers worth relaying to the client on JSON answers.
 _RELAYED_HEADER_PREFIXES = ("x-request-id", "request-id", "openai-", "anthropic-", "x-ratelimit-")
+# Statuses whose Retry-After is relayed too (RFC 9110 section 10.2.3).
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 # An upstream error body: every string in it is text (errors echo prompts).
 ERROR_TABLE = FieldTable.of(keys="error message type code param")
@@ -122,9 +127,12 @@ def error_response(adapter: WireAdapter, exc: TidegateError) -> JSONResponse:
 
 
 def _relayed_headers(response: UpstreamResponse) -> dict[str, str]:
-    return {
+    headers = {
         k: v for k, v in response.headers.items() if k.lower().startswith(_RELAYED_HEADER_PREFIXES)
     }
+    if response.status_code in _RETRY_AFTER_STATUSES and "retry-after" in response.headers:
+        headers["retry-after"] = response.headers["retry-after"]
+    return headers
 
 
 async def _relay_upstream_error(
@@ -175,6 +183,7 @@ async def proxy_completion(
         upstream_name: Use this upstream instead of routing (generic endpoint).
     """
     log = get_logger("relay").bind(request_id=_request_id(), format=adapter.name)
+    log = log.bind(key_name=client_key_name(request.scope))
     try:
         raw = await read_body(request, gateway.config.limits.max_body_bytes)
         parsed = adapter.parse_request(raw)
@@ -327,7 +336,9 @@ async def generic_endpoint(request: Request) -> Response:
     """``POST /generic/{upstream}/{path}``: a ``generic``-format upstream.
 
     The request body is forwarded as is to ``base_url/{path}``; the text at
-    the upstream's ``text_path`` is guarded in the response.
+    the upstream's ``text_path`` is guarded in the response. A path that
+    could leave ``base_url`` is a 400 (:func:`generic_target`); the query
+    string goes along only with the upstream's ``forward_query``.
     """
     gateway: Gateway = request.app.state.gateway
     name = request.path_params["upstream"]
@@ -336,7 +347,10 @@ async def generic_endpoint(request: Request) -> Response:
     if upstream is None or upstream.config.format != "generic":
         return error_response(fallback, NotFoundError(f"no generic upstream named {name!r}"))
     adapter = GenericAdapter(upstream.config.text_path)
-    path = "/" + request.path_params["path"]
+    try:
+        path = generic_target(request.scope, name, forward_query=upstream.config.forward_query)
+    except BadRequestError as exc:
+        return error_response(adapter, exc)
     handler = proxy_completion(gateway, request, adapter, path, upstream_name=name)
     return await _never_crash(adapter, handler)
 
@@ -407,6 +421,7 @@ def create_app(
             Route("/readyz", readyz, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error},
+        middleware=auth_middleware(config.auth),
         lifespan=lifespan,
     )
     app.state.gateway = gateway

@@ -5,6 +5,7 @@ Commands:
                    is configured)
     check-config   validate a YAML config and print each error with its key path
     scan           print the findings in a text as JSON lines
+    hash-key       print the sha256 of a client key, for ``auth.keys[].sha256``
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
 """
@@ -12,6 +13,7 @@ Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 from collections.abc import Sequence
@@ -62,6 +64,13 @@ def _build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--show-values", action="store_true", help="include the detected text (clear text!)"
     )
+    hash_key = sub.add_parser(
+        "hash-key",
+        help="print the sha256 of a client key",
+        description="Print the SHA-256 hex digest of a client key (argument, or stdin "
+        "when absent, without its trailing newline), the value of auth.keys[].sha256.",
+    )
+    hash_key.add_argument("key", nargs="?", help="the key (default: read stdin)")
     return parser
 
 
@@ -94,6 +103,8 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         host, port = config.host_port()
+        if config.auth is None and not is_loopback(host):
+            log.warning("no_client_auth", host=host, hint="configure auth.keys")
         log.info("listening", host=host, port=port, upstreams=[u.name for u in config.upstreams])
         uvicorn.run(
             create_app(config),
@@ -118,11 +129,56 @@ def _with_upstream(config: TidegateConfig, upstream: UpstreamConfig) -> Tidegate
     return config.model_copy(update={"upstreams": (upstream,)})
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an IP address or ``localhost``) is a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def config_warnings(config: TidegateConfig) -> list[str]:
+    """Risky but valid settings, one message each.
+
+    Returns:
+        A warning per upstream that sends a configured key (``api_key_env``)
+        while clients are not authenticated: anyone who reaches the gateway
+        spends that key.
+    """
+    if config.auth is not None:
+        return []
+    return [
+        f"upstreams.{i}: {u.name!r} sends the key in ${u.api_key_env} but no 'auth' is "
+        "configured, so any client that reaches tidegate can use it"
+        for i, u in enumerate(config.upstreams)
+        if u.api_key_env
+    ]
+
+
 def _check_config(args: argparse.Namespace) -> int:
     from tidegate.guard.engine import GuardEngine
 
-    GuardEngine(parse_config(read_config_file(args.file)))  # resolves policies and detectors
+    config = parse_config(read_config_file(args.file))
+    GuardEngine(config)  # resolves policies and detectors
+    for warning in config_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.file}: ok")
+    return 0
+
+
+def _hash_key(args: argparse.Namespace) -> int:
+    from tidegate.auth import hash_key
+
+    if args.key is not None:
+        key = args.key
+    else:  # one trailing line end, as ``echo`` or a terminal adds
+        key = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+    if not key:
+        print("tidegate: the key is empty", file=sys.stderr)
+        return 2
+    print(hash_key(key))
     return 0
 
 
@@ -168,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check_config(args)
         if args.command == "scan":
             return _scan(args)
+        if args.command == "hash-key":
+            return _hash_key(args)
     except ConfigError as exc:
         _print_config_errors(exc)
         return 2

@@ -56,6 +56,9 @@ class UpstreamConfig(_Strict):
         text_path: ``generic`` only: JSON path of the text in each streamed
             ``data:`` object and in a non-streamed body (``[text]`` for
             ``{"text": "..."}``; ``[choices, 0, text]`` for nested ones).
+        forward_query: ``generic`` only: append the client's query string to
+            the upstream URL. Off by default, so a client cannot add
+            parameters the operator did not intend.
     """
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -65,11 +68,48 @@ class UpstreamConfig(_Strict):
     timeouts: Timeouts = Timeouts()
     max_connections: Annotated[int, Field(ge=1)] = 100
     text_path: Annotated[tuple[str | int, ...], Field(min_length=1)] = ("text",)
+    forward_query: bool = False
 
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+
+class AuthKey(_Strict):
+    """One client key accepted by the gateway.
+
+    Only the key's digest is configured; ``tidegate hash-key`` prints it.
+
+    Attributes:
+        name: Unique label, logged as ``key_name`` (the key itself never is).
+        sha256: SHA-256 of the key's UTF-8 bytes, 64 lowercase hex digits.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class AuthConfig(_Strict):
+    """Client authentication: requests must carry one of these keys.
+
+    Attributes:
+        keys: The accepted keys; names and digests are unique.
+    """
+
+    keys: Annotated[tuple[AuthKey, ...], Field(min_length=1)]
+
+    @field_validator("keys")
+    @classmethod
+    def _unique_keys(cls, value: tuple[AuthKey, ...]) -> tuple[AuthKey, ...]:
+        names = [k.name for k in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate key names: {', '.join(dupes)}")
+        digests = [k.sha256 for k in value]
+        if len(set(digests)) != len(digests):
+            raise ValueError("two keys have the same sha256")
+        return value
 
 
 class LimitsConfig(_Strict):
@@ -230,6 +270,7 @@ class TidegateConfig(_Strict):
         redaction: Redaction defaults.
         fail_open: When a detector fails, let the text through (logged)
             instead of blocking it. Default false: guardrails fail closed.
+        auth: Client keys; absent means no client authentication.
     """
 
     listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
@@ -242,6 +283,7 @@ class TidegateConfig(_Strict):
     custom_detectors: tuple[CustomDetectorConfig, ...] = ()
     redaction: RedactionConfig = RedactionConfig()
     fail_open: bool = False
+    auth: AuthConfig | None = None
 
     @field_validator("policies")
     @classmethod

@@ -6,6 +6,7 @@
     ├── ConfigError               invalid configuration (CLI exit code 2)
     ├── RequestError              the client's request is wrong        4xx
     │   ├── BadRequestError       malformed JSON or fields             400
+    │   ├── AuthenticationError   missing or unknown tidegate key      401
     │   ├── PayloadTooLargeError  body over limits.max_body_bytes      413
     │   └── NotFoundError         unknown route or model               404
     ├── UpstreamError             the upstream failed                  5xx
@@ -68,6 +69,19 @@ class BadRequestError(RequestError):
     """Malformed JSON or an invalid field."""
 
     code = "invalid_json"
+
+
+class AuthenticationError(RequestError):
+    """The request carries no tidegate key, or one that is not configured.
+
+    ``code`` is the one OpenAI answers an unknown key with
+    (``invalid_api_key``); the Anthropic adapter maps HTTP 401 to its
+    documented ``authentication_error`` type.
+    """
+
+    status = 401
+    error_type = "authentication_error"
+    code = "invalid_api_key"
 
 
 class PayloadTooLargeError(RequestError):

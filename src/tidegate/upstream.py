@@ -28,22 +28,12 @@ from tidegate.errors import (
     UpstreamUnreachableError,
 )
 
-# Request headers that describe the client's own connection and must not be
-# forwarded (RFC 9110 section 7.6.1), plus those the HTTP client sets itself.
-_HOP_BY_HOP = frozenset(
-    {
-        "host",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "content-length",
-        "accept-encoding",
-    }
-)
+# Request headers forwarded upstream: an allow-list, so that cookies,
+# X-Forwarded-*, hop-by-hop headers (RFC 9110 section 7.6.1) and anything else
+# the client's side adds stay here. The transport sets Content-Length and
+# Accept-Encoding itself.
+_FORWARDED = frozenset({"authorization", "x-api-key", "content-type", "accept", "user-agent"})
+_FORWARDED_PREFIXES = ("openai-", "anthropic-", "x-stainless-")
 _AUTH_HEADERS = frozenset({"authorization", "x-api-key"})
 
 # Headers aiohttp would otherwise add when the client did not send them: its
@@ -134,12 +124,32 @@ class Upstream:
     def headers(self, client_headers: Mapping[str, str]) -> dict[str, str]:
         """Headers to send upstream.
 
-        End-to-end headers pass through; hop-by-hop ones do not. With
-        ``api_key_env`` set, the configured key replaces the client's
-        ``Authorization``/``x-api-key`` in the header style of the format.
+        Only ``Authorization``, ``x-api-key``, ``Content-Type``, ``Accept``,
+        ``User-Agent`` and ``openai-*``, ``anthropic-*`` and ``x-stainless-*``
+        headers pass through, and none that the client's ``Connection`` header
+        names (RFC 9110 section 7.6.1). With ``api_key_env`` set, the
+        configured key replaces the client's ``Authorization``/``x-api-key``
+        in the header style of the format. (With client auth configured, the
+        auth middleware has already removed the client's key headers.)
         Compression is disabled so that SSE can be relayed byte by byte.
+
+        Args:
+            client_headers: The client's request headers (Starlette's
+                ``Headers`` or any mapping).
         """
-        out = {k: v for k, v in client_headers.items() if k.lower() not in _HOP_BY_HOP}
+        items = list(client_headers.items())
+        named = {
+            token.strip().lower()
+            for k, v in items
+            if k.lower() == "connection"
+            for token in v.split(",")
+        }
+        out = {
+            k: v
+            for k, v in items
+            if (k.lower() in _FORWARDED or k.lower().startswith(_FORWARDED_PREFIXES))
+            and k.lower() not in named
+        }
         if self._api_key is not None:
             out = {k: v for k, v in out.items() if k.lower() not in _AUTH_HEADERS}
             if self.config.format == "anthropic":

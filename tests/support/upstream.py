@@ -86,6 +86,7 @@ class Script:
         die_after: Abort the connection after this many pieces.
         hang_after: Stop sending (but keep the connection) after this many.
         models_body: Answer to ``GET /models`` (a default list when None).
+        headers: Extra response headers of a non-SSE answer.
     """
 
     status: int = 200
@@ -98,6 +99,7 @@ class Script:
     die_after: int | None = None
     hang_after: int | None = None
     models_body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class ScriptedUpstream:
@@ -135,6 +137,8 @@ class ScriptedUpstream:
         self.requests.append(
             {
                 "path": scope["path"],
+                "raw_path": scope.get("raw_path"),
+                "query_string": scope.get("query_string", b""),
                 "method": scope["method"],
                 "client": scope.get("client"),
                 "headers": headers,
@@ -154,9 +158,11 @@ class ScriptedUpstream:
         wants_stream = body and json.loads(body).get("stream")
         if not wants_stream or script.status >= 400 or not script.events:
             if script.raw_body is not None:
-                await _send_raw(send, script.status, script.raw_body, script.content_type)
+                await _send_raw(
+                    send, script.status, script.raw_body, script.content_type, script.headers
+                )
             else:
-                await _send_json(send, script.status, script.json_body)
+                await _send_json(send, script.status, script.json_body, script.headers)
             return
         await send(
             {
@@ -187,16 +193,21 @@ class ScriptedUpstream:
             tg.cancel_scope.cancel()
 
 
-async def _send_json(send: Send, status: int, obj: Any) -> None:
-    await _send_raw(send, status, json.dumps(obj).encode(), "application/json")
+async def _send_json(
+    send: Send, status: int, obj: Any, headers: dict[str, str] | None = None
+) -> None:
+    await _send_raw(send, status, json.dumps(obj).encode(), "application/json", headers)
 
 
-async def _send_raw(send: Send, status: int, body: bytes, content_type: str) -> None:
+async def _send_raw(
+    send: Send, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+) -> None:
+    extra = [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type.encode())],
+            "headers": [(b"content-type", content_type.encode()), *extra],
         }
     )
     await send({"type": "http.response.body", "body": body})
