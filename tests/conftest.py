@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,12 +45,18 @@ GatewayFactory = Callable[..., AbstractContextManager[str]]
 
 
 @pytest.fixture
-def make_gateway(upstream_url: str) -> GatewayFactory:
-    """Start a gateway in front of the scripted upstream; yields its base URL."""
+def make_gateway(upstream_url: str, tmp_path: Path) -> GatewayFactory:
+    """Start a gateway in front of the scripted upstream; yields its base URL.
+
+    Its SQLite audit store is in the test's temporary directory.
+    """
 
     @contextmanager
     def factory(config: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[str]:
-        data: dict[str, Any] = {"upstreams": [{"name": "default", "base_url": upstream_url}]}
+        data: dict[str, Any] = {
+            "upstreams": [{"name": "default", "base_url": upstream_url}],
+            "audit": {"path": str(tmp_path / "audit.db")},
+        }
         data.update(config or {})
         app = create_app(parse_config(data), **kwargs)
         with serve_in_thread(app) as url:

@@ -338,7 +338,11 @@ def test_a_bug_becomes_a_500_in_the_wire_format(
         def parse_request(self, raw: bytes) -> None:
             raise RuntimeError("bug")
 
-    app = create_app(parse_config({"upstreams": [{"name": "u", "base_url": upstream_url}]}))
+    app = create_app(
+        parse_config(
+            {"upstreams": [{"name": "u", "base_url": upstream_url}], "audit": {"store": "none"}}
+        )
+    )
     app.state.gateway.adapters["openai"] = Broken()  # type: ignore[attr-defined]
     app.state.gateway.adapters["openai"].error_body = (  # type: ignore[attr-defined]
         lambda exc: {"error": {"message": exc.message, "type": exc.error_type, "code": exc.code}}

@@ -7,7 +7,6 @@ gateways side by side.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -27,6 +27,7 @@ from tidegate.adapters.generic import GenericAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
 from tidegate.adapters.openai_responses import ResponsesAdapter
 from tidegate.adapters.release import guard_body
+from tidegate.audit import AuditSink
 from tidegate.auth import auth_middleware, client_key_name
 from tidegate.config import TidegateConfig
 from tidegate.errors import (
@@ -40,6 +41,10 @@ from tidegate.generic_path import generic_target
 from tidegate.guard.engine import GuardEngine
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.logs import get_logger
+from tidegate.ops.admin import AdminEndpoints
+from tidegate.ops.middleware import OpsMiddleware
+from tidegate.ops.observe import request_observation
+from tidegate.ops.operations import Operations
 from tidegate.relay import SSERelayResponse
 from tidegate.routing import Router
 from tidegate.upstream import Upstream, UpstreamResponse
@@ -73,12 +78,14 @@ class Gateway:
         router: Picks the upstream and engine per request.
         adapters: Wire-format adapters by endpoint format.
         keepalive_s: Idle seconds before an SSE keep-alive comment.
+        ops: Metrics, audit store and request logs.
     """
 
     config: TidegateConfig
     upstreams: dict[str, Upstream]
     engine: GuardEngine
     router: Router
+    ops: Operations
     keepalive_s: float = 15.0
     adapters: dict[str, WireAdapter] = field(default_factory=dict)
 
@@ -93,13 +100,10 @@ class Gateway:
         raise NotFoundError("no upstream is configured")
 
     async def aclose(self) -> None:
-        """Close every upstream connection pool."""
+        """Close every upstream connection pool; write what the audit queue holds."""
         for upstream in self.upstreams.values():
             await upstream.aclose()
-
-
-def _request_id() -> str:
-    return uuid.uuid4().hex
+        await self.ops.aclose()
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -136,7 +140,11 @@ def _relayed_headers(response: UpstreamResponse) -> dict[str, str]:
 
 
 async def _relay_upstream_error(
-    adapter: WireAdapter, engine: GuardEngine, upstream: Upstream, response: UpstreamResponse
+    adapter: WireAdapter,
+    engine: GuardEngine,
+    upstream: Upstream,
+    response: UpstreamResponse,
+    audit: AuditSink | None = None,
 ) -> Response:
     """Relay an upstream 4xx/5xx with its status, guarded like any output.
 
@@ -155,9 +163,9 @@ async def _relay_upstream_error(
     except ValueError:
         parsed = None
     if isinstance(parsed, dict):
-        guard_body(parsed, ERROR_TABLE, engine.new_stream())
+        guard_body(parsed, ERROR_TABLE, engine.new_stream(audit))
         return JSONResponse(parsed, status_code=response.status_code, headers=headers)
-    excerpt = guard_whole(engine.new_stream(), "error", body[:200].decode(errors="replace"))
+    excerpt = guard_whole(engine.new_stream(audit), "error", body[:200].decode(errors="replace"))
     exc = UpstreamError(
         f"upstream {upstream.name!r} answered HTTP {response.status_code}: {excerpt}"
     )
@@ -182,8 +190,11 @@ async def proxy_completion(
         path: Upstream path below the version prefix.
         upstream_name: Use this upstream instead of routing (generic endpoint).
     """
-    log = get_logger("relay").bind(request_id=_request_id(), format=adapter.name)
-    log = log.bind(key_name=client_key_name(request.scope))
+    obs = request_observation(request.scope)  # ops: counts, audit context, request record
+    key_name = client_key_name(request.scope)
+    obs.begin(_route_template(request), adapter.name, key_name)
+    log = get_logger("relay").bind(request_id=obs.request_id, format=adapter.name)
+    log = log.bind(key_name=key_name)
     try:
         raw = await read_body(request, gateway.config.limits.max_body_bytes)
         parsed = adapter.parse_request(raw)
@@ -191,23 +202,27 @@ async def proxy_completion(
             upstream, engine = gateway.router.upstream(upstream_name), gateway.engine
         else:
             upstream, engine = gateway.router.select(adapter.name, request.url.path, parsed.model)
-        raw = guard_input(engine, adapter, parsed, raw)
-        guard = engine.new_stream()
+        obs.routed(upstream.name, parsed.model, engine)
+        with obs.guard_timer():
+            raw = guard_input(engine, adapter, parsed, raw, audit=obs)
+        guard = obs.guard(engine.new_stream(obs))
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
             upstream.open("POST", path, headers=request.headers, content=raw)
         )
     except TidegateError as exc:
+        obs.failed(exc)
         log.info("request_failed", error=exc.code, status=exc.status)
         return error_response(adapter, exc)
     try:
         if response.status_code >= 400:
+            obs.upstream_status(response.status_code)
             log.info("upstream_error_status", status=response.status_code)
-            return await _relay_upstream_error(adapter, engine, upstream, response)
+            return await _relay_upstream_error(adapter, engine, upstream, response, obs)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             relay = SSERelayResponse(
-                chunks=upstream.aiter_bytes(response),
-                translator=adapter.new_stream(guard),
+                chunks=obs.upstream_chunks(upstream.aiter_bytes(response)),
+                translator=obs.translator(adapter.new_stream(guard)),
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
                 logger=log,
@@ -217,14 +232,26 @@ async def proxy_completion(
         body = await upstream.read(response)
         return _guard_json_body(adapter, guard, body, response)
     except TidegateError as exc:
+        obs.failed(exc)
         log.info("request_failed", error=exc.code, status=exc.status)
         return error_response(adapter, exc)
     finally:
         await stack.aclose()
 
 
+def _route_template(request: Request) -> str:
+    """The matched route's path template (a bounded metric label), else the path."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) else request.url.path
+
+
 def guard_input(
-    engine: GuardEngine, adapter: WireAdapter, parsed: ParsedRequest, raw: bytes
+    engine: GuardEngine,
+    adapter: WireAdapter,
+    parsed: ParsedRequest,
+    raw: bytes,
+    audit: AuditSink | None = None,
 ) -> bytes:
     """Guard every text of the request; return the body to send upstream.
 
@@ -234,6 +261,13 @@ def guard_input(
     (Bodies that could parse two ways, with a repeated key, were refused
     when parsed.)
 
+    Args:
+        engine: The request's guard engine.
+        adapter: The endpoint's wire format.
+        parsed: The parsed request.
+        raw: The request body as the client sent it.
+        audit: Where findings go (default: the engine's audit log).
+
     Raises:
         PolicyViolation: An input block policy matched.
         BadRequestError: Too deeply nested, or a lone surrogate.
@@ -242,7 +276,7 @@ def guard_input(
         return raw
 
     def guard(text: str, channel: str) -> str:
-        return engine.guard_input_text(text, channel=channel)
+        return engine.guard_input_text(text, channel=channel, audit=audit)
 
     if adapter.map_input_texts(parsed.body, guard):
         return dumps(parsed.body).encode()
@@ -379,18 +413,21 @@ def create_app(
             (default ``streaming.keepalive_s``).
 
     Raises:
-        ConfigError: The policies or custom detectors are invalid.
+        ConfigError: The policies or custom detectors are invalid,
+            ``audit.url_env`` is unset, or ``PROMETHEUS_MULTIPROC_DIR`` is unusable.
 
     Returns:
         A Starlette application; ``app.state.gateway`` is its :class:`Gateway`.
     """
     engine = engine or GuardEngine(config)
     upstreams = {u.name: Upstream(u) for u in config.upstreams}
+    ops = Operations(config, engine.audit)
     gateway = Gateway(
         config=config,
         upstreams=upstreams,
         engine=engine,
         router=Router(config, upstreams, engine, engine.audit),
+        ops=ops,
         keepalive_s=config.streaming.keepalive_s if keepalive_s is None else keepalive_s,
         adapters={
             "openai": OpenAIChatAdapter(),
@@ -401,6 +438,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
+        ops.start()
         yield
         await gateway.aclose()
 
@@ -419,9 +457,10 @@ def create_app(
             Route("/v1/models", models, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *AdminEndpoints(ops, config.admin).routes(),
         ],
         exception_handlers={HTTPException: _http_error},
-        middleware=auth_middleware(config.auth),
+        middleware=[Middleware(OpsMiddleware, ops=ops), *auth_middleware(config.auth)],
         lifespan=lifespan,
     )
     app.state.gateway = gateway

@@ -4,16 +4,25 @@ Each record has the finding's detector, entity type, span offsets and score,
 the policy and action taken, and a unique ``event_id`` that also appears in
 the error the client receives when a policy blocks. The detected text itself
 is never stored or logged.
+
+Guards record into an :class:`AuditSink`. The gateway hands each guard a
+per-request sink (:class:`tidegate.ops.observe.RequestObservation`) that adds
+the request's ID, route, upstream and model before passing the event on to
+the shared :class:`AuditLog`, which keeps recent events in memory, logs them,
+and feeds its sinks (the persistent store's queue, the findings counter).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import deque
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from tidegate.logs import get_logger
 
@@ -39,6 +48,12 @@ class GuardEvent:
         end: Span end (exclusive).
         score: Detector score in [0, 1].
         channel: Output channel (``"0:content"``) or input text index.
+        request_id: The gateway request it belongs to (``""`` outside one).
+        route: Endpoint route template (``/v1/chat/completions``), or ``""``.
+        upstream: Upstream name, or ``""``.
+        model: The request's ``model`` field, or ``""``.
+        timestamp: When it was recorded, Unix seconds (UTC); 0 until
+            :meth:`AuditLog.record` stamps it.
     """
 
     event_id: str
@@ -51,6 +66,23 @@ class GuardEvent:
     end: int
     score: float
     channel: str = ""
+    request_id: str = ""
+    route: str = ""
+    upstream: str = ""
+    model: str = ""
+    timestamp: float = 0.0
+
+
+class AuditSink(Protocol):
+    """Where a guard records its events."""
+
+    def record(self, event: GuardEvent) -> None:
+        """Record one event (must not block, must not raise)."""
+        ...
+
+
+EventSink = Callable[[GuardEvent], None]
+"""A consumer of every recorded event (store queue, metrics); must not block."""
 
 
 class AuditLog:
@@ -66,15 +98,27 @@ class AuditLog:
         self._path = Path(path) if path else None
         self._lock = threading.Lock()
         self._log = get_logger("audit")
+        self._sinks: list[EventSink] = []
+
+    def add_sink(self, sink: EventSink) -> None:
+        """Also pass every future event to ``sink`` (called on the recording thread)."""
+        self._sinks.append(sink)
 
     def record(self, event: GuardEvent) -> None:
-        """Store one event and log it (without any detected value)."""
+        """Store one event, log it (without any detected value) and feed the sinks.
+
+        An event without a timestamp is stamped with the current time.
+        """
+        if not event.timestamp:
+            event = replace(event, timestamp=time.time())
         with self._lock:
             self._events.append(event)
             if self._path is not None:
                 with self._path.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps(asdict(event)) + "\n")
         self._log.info("finding", **asdict(event))
+        for sink in self._sinks:
+            sink(event)
 
     def events(self) -> list[GuardEvent]:
         """A snapshot of the recent events, oldest first."""

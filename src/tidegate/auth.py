@@ -8,6 +8,9 @@ are configured; the digest of the presented key is compared with every
 configured digest with :func:`hmac.compare_digest`, so the time taken does
 not depend on how much of a digest matched, nor on which key matched.
 
+``GET /metrics`` is open too, and paths under ``/admin/`` check their own
+(admin) keys instead (:mod:`tidegate.ops.admin`).
+
 A request without a valid key gets HTTP 401 in its endpoint's wire format
 and never reaches a route, so nothing goes upstream. An accepted request
 reaches the app with its ``Authorization`` and ``x-api-key`` headers removed
@@ -37,8 +40,11 @@ from tidegate.logs import get_logger
 KEY_NAME_STATE = "tidegate_key_name"
 """Key of the authenticated key's name in ``scope["state"]``."""
 
-# Paths served without a key: liveness and readiness probes carry none.
-_OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# Paths served without a key: liveness and readiness probes and Prometheus
+# scrapers carry none.
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Paths that check admin keys themselves (tidegate.ops.admin).
+_ADMIN_PREFIX = "/admin/"
 # Request headers that may carry the tidegate key (ASGI header names are lowercase).
 _KEY_HEADERS = frozenset({b"authorization", b"x-api-key"})
 _ANTHROPIC_PATH = "/v1/messages"
@@ -134,7 +140,12 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection."""
-        if scope["type"] not in ("http", "websocket") or scope["path"] in _OPEN_PATHS:
+        path = scope.get("path", "")
+        if (
+            scope["type"] not in ("http", "websocket")
+            or path in _OPEN_PATHS
+            or path.startswith(_ADMIN_PREFIX)
+        ):
             await self.app(scope, receive, send)
             return
         keys = presented_keys(scope["headers"])

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from tidegate.errors import ConfigError
+from tidegate.ops.config import AuditConfig, LoggingConfig, MetricsConfig
 
 
 class _Strict(BaseModel):
@@ -271,6 +272,10 @@ class TidegateConfig(_Strict):
         fail_open: When a detector fails, let the text through (logged)
             instead of blocking it. Default false: guardrails fail closed.
         auth: Client keys; absent means no client authentication.
+        admin: Admin keys for ``/admin/*``; absent means those endpoints are 404.
+        audit: The audit store.
+        logging: Log level and format.
+        metrics: Prometheus metrics.
     """
 
     listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
@@ -284,6 +289,10 @@ class TidegateConfig(_Strict):
     redaction: RedactionConfig = RedactionConfig()
     fail_open: bool = False
     auth: AuthConfig | None = None
+    admin: AuthConfig | None = None
+    audit: AuditConfig = AuditConfig()
+    logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
 
     @field_validator("policies")
     @classmethod

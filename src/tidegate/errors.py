@@ -14,6 +14,7 @@
     │   ├── UpstreamTimeoutError      connect or read timeout          504
     │   └── UpstreamProtocolError     the upstream broke its protocol  502
     ├── PolicyViolation           a guardrail blocked the text         400
+    ├── AuditUnavailableError     audit store down, on_failure: block  503
     └── EmbeddedModelError        the embedded model server cannot start
 
 Each HTTP-facing error carries ``status``, ``error_type`` and ``code``; the
@@ -143,6 +144,14 @@ class PolicyViolation(TidegateError):
         self.event_id = event_id
         self.direction = direction
         self.code = f"{direction}_blocked"
+
+
+class AuditUnavailableError(TidegateError):
+    """The audit store is failing and ``audit.on_failure`` is ``block``: fail closed."""
+
+    status = 503
+    error_type = "server_error"
+    code = "audit_unavailable"
 
 
 class EmbeddedModelError(TidegateError):

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tidegate.audit import AuditLog, GuardEvent, new_event_id
+from tidegate.audit import AuditSink, GuardEvent, new_event_id
 from tidegate.config import StreamingConfig
 from tidegate.detectors.base import DetectorError, Finding
 from tidegate.errors import PolicyViolation
@@ -107,13 +107,17 @@ class GuardedStream:
             of blocking.
         early_termination: Whether output block policies end the stream.
         clock: Monotonic clock in seconds.
+
+    Attributes:
+        evaluations: How many evaluations (detector runs over new text) this
+            guard made so far, for ``tidegate_stream_evaluations_total``.
     """
 
     def __init__(
         self,
         plan: Plan,
         streaming: StreamingConfig,
-        audit: AuditLog,
+        audit: AuditSink,
         *,
         fail_open: bool = False,
         early_termination: bool = True,
@@ -127,6 +131,7 @@ class GuardedStream:
         self._clock = clock
         self._channels: dict[str, _Channel] = {}
         self._enforcing = bool(plan.enforcing)
+        self.evaluations = 0
         self._enforcing_idx = tuple(
             i for i, d in enumerate(plan.detectors) if any(d is e for e in plan.enforcing)
         )
@@ -183,6 +188,7 @@ class GuardedStream:
         return any(ch.held for ch in self._channels.values())
 
     def _evaluate(self, ch: _Channel, *, final: bool) -> None:
+        self.evaluations += 1
         try:
             found = ch.scanner.scan(final=final)
         except DetectorError as exc:

@@ -1,0 +1,1 @@
+"""Operations: Prometheus metrics, request observation, access logs and admin endpoints."""

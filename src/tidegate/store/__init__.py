@@ -1,0 +1,1 @@
+"""The audit store: guard events and request records in SQLite or PostgreSQL."""
