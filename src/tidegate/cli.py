@@ -6,6 +6,7 @@ Commands:
     check-config   validate a YAML config and print each error with its key path
     scan           print the findings in a text as JSON lines
     hash-key       print the sha256 of a client key, for ``auth.keys[].sha256``
+    events         print guard events from the audit store
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
 """
@@ -27,6 +28,8 @@ from tidegate.config import (
     read_config_file,
 )
 from tidegate.errors import ConfigError, EmbeddedModelError
+from tidegate.ops.events_cli import add_parser as add_events_parser
+from tidegate.ops.events_cli import run as run_events
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -46,7 +49,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help="upstream base URL, e.g. default=http://127.0.0.1:8101/v1 (repeatable; "
         "env TIDEGATE_UPSTREAM, comma-separated)",
     )
-    serve.add_argument("--log-level", default="info", help="debug, info, warning or error")
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="minimum log level (default: logging.level in the config, info)",
+    )
 
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("file", help="YAML config file")
@@ -71,6 +78,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "when absent, without its trailing newline), the value of auth.keys[].sha256.",
     )
     hash_key.add_argument("key", nargs="?", help="the key (default: read stdin)")
+    add_events_parser(sub)
     return parser
 
 
@@ -86,9 +94,9 @@ def _serve(args: argparse.Namespace) -> int:
     from tidegate.embedded import EmbeddedModelServer
     from tidegate.logs import configure_logging, get_logger
 
-    configure_logging(args.log_level)
-    log = get_logger("cli")
     config = load_config(args.config, listen=args.listen, upstreams=args.upstream)
+    configure_logging(args.log_level or config.logging.level, fmt=config.logging.format)
+    log = get_logger("cli")
     embedded: EmbeddedModelServer | None = None
     if not config.upstreams:
         embedded = EmbeddedModelServer(
@@ -226,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scan(args)
         if args.command == "hash-key":
             return _hash_key(args)
+        if args.command == "events":
+            return run_events(args)
     except ConfigError as exc:
         _print_config_errors(exc)
         return 2

@@ -23,8 +23,8 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """Send structlog output as one JSON object per line.
+def configure_logging(level: str = "info", stream: TextIO | None = None, fmt: str = "json") -> None:
+    """Send structlog output as one JSON object per line (or console text).
 
     Logging is process-wide configuration by nature; call this once from the
     CLI, never from library code.
@@ -32,15 +32,23 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
     Args:
         level: Minimum level name (``"debug"``, ``"info"``, ``"warning"``…).
         stream: Where to write (default ``sys.stderr``).
+        fmt: ``"json"`` (one JSON object per line) or ``"console"``
+            (``key=value`` text for humans, no colours).
+
+    Raises:
+        KeyError: Unknown level name.
     """
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if fmt == "console":  # renders exceptions itself
+        processors.append(structlog.dev.ConsoleRenderer(colors=False))
+    else:
+        processors += [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),

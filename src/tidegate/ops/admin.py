@@ -32,13 +32,11 @@ from tidegate.logs import get_logger
 from tidegate.ops.operations import Operations
 from tidegate.store.database import Database, StoreError
 from tidegate.store.records import parse_since
-from tidegate.store.schema import EventQuery, get_request, query_events
+from tidegate.store.schema import MAX_LIMIT, EventQuery, get_request, query_events
 
 ADMIN_PREFIX = "/admin/"
 """Paths under this prefix check admin keys, not client keys."""
 
-# Most events one query returns.
-MAX_LIMIT = 1000
 # Longest accepted filter value, in chars.
 _MAX_FILTER_CHARS = 200
 

@@ -72,6 +72,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+MAX_LIMIT = 1000
+"""Most events one query returns (``limit``)."""
+
 _CREATE_VERSIONS = (
     f"CREATE TABLE IF NOT EXISTS {VERSIONS} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
 )

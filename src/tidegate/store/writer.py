@@ -138,8 +138,13 @@ class AuditWriter:
     # ------------------------------------------------------------------ writer thread
 
     def _run(self) -> None:
+        self._connect()
+        self._maybe_retain()
         while True:
             batch, stop = self._next_batch()
+            if not batch and not stop:  # idle while the store is down: try again
+                self._connect()
+                continue
             if batch:
                 self._write(batch)
             for _ in range(len(batch) + stop):
@@ -160,7 +165,15 @@ class AuditWriter:
             self._dropped(left, "shutdown")
 
     def _next_batch(self) -> tuple[list[_Item], bool]:
-        first = self._queue.get()
+        """The next records to write, and whether the writer must stop after them.
+
+        While the store is down, waits at most ``retry_s`` (then returns no
+        records), so that :attr:`available` recovers without traffic.
+        """
+        try:
+            first = self._queue.get(timeout=None if self._store_ok else self._retry_s)
+        except queue.Empty:
+            return [], False
         if first is _STOP:
             return [], True
         if not self._stopping.is_set() and self._queue.qsize() < self._batch_size:
@@ -195,14 +208,32 @@ class AuditWriter:
                     return
                 self._stopping.wait(self._retry_s)
 
-    def _write_once(self, events: list[tuple[Any, ...]], requests: list[tuple[Any, ...]]) -> None:
-        db = self.db
+    def _connect(self) -> None:
+        """Migrate (once) and connect; on failure mark the store down and warn."""
+        try:
+            self._open()
+            self._store_ok = True
+        except Exception as exc:
+            self._close_conn()
+            self._store_ok = False
+            self._warn(exc)
+
+    def _open(self) -> Any:
+        """The writer's connection, after migrating the schema once.
+
+        Raises:
+            StoreError: The database cannot be reached or migrated.
+        """
         if not self._migrated:
-            migrate(db)
+            migrate(self.db)
             self._migrated = True
         if self._conn is None:
-            self._conn = db.connect()
-        conn = self._conn
+            self._conn = self.db.connect()
+        return self._conn
+
+    def _write_once(self, events: list[tuple[Any, ...]], requests: list[tuple[Any, ...]]) -> None:
+        db = self.db
+        conn = self._open()
         with db.transaction(conn):
             cur = conn.cursor()
             if events:
@@ -217,12 +248,7 @@ class AuditWriter:
             return
         self._next_retention = now + _RETENTION_EVERY_S
         try:
-            if not self._migrated:
-                migrate(self.db)
-                self._migrated = True
-            if self._conn is None:
-                self._conn = self.db.connect()
-            delete_older_than(self.db, self._conn, iso_utc(time.time() - self._retention_s))
+            delete_older_than(self.db, self._open(), iso_utc(time.time() - self._retention_s))
         except Exception as exc:
             self._close_conn()
             self._warn(exc)
