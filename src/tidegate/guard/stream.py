@@ -83,6 +83,33 @@ class EvaluationSchedule:
         self.last_eval = self.clock()
 
 
+@dataclass(slots=True)
+class GuardStats:
+    """What one guard did so far: read by the gateway for metrics and audit.
+
+    Attributes:
+        evaluations: Evaluations (detector runs over new text).
+        deltas_in: Deltas pushed.
+        chars_in: Chars of the pushed deltas.
+        deltas_out: Deltas released.
+        chars_out: Chars of the released deltas (after redaction).
+        held_chars: Chars pushed but not released yet.
+        peak_held_chars: The most ``held_chars`` ever was after a push.
+        seconds: Time spent in ``push`` and ``end`` (synchronous CPU work).
+        delta_seconds: Time of each ``push``, in order.
+    """
+
+    evaluations: int = 0
+    deltas_in: int = 0
+    chars_in: int = 0
+    deltas_out: int = 0
+    chars_out: int = 0
+    held_chars: int = 0
+    peak_held_chars: int = 0
+    seconds: float = 0.0
+    delta_seconds: list[float] = field(default_factory=list)
+
+
 class _Channel:
     __slots__ = ("deltas", "held", "held_from", "name", "pending", "scanner", "schedule")
 
@@ -109,8 +136,7 @@ class GuardedStream:
         clock: Monotonic clock in seconds.
 
     Attributes:
-        evaluations: How many evaluations (detector runs over new text) this
-            guard made so far, for ``tidegate_stream_evaluations_total``.
+        stats: Counts and timings (deltas, chars, holdback, evaluations).
     """
 
     def __init__(
@@ -131,7 +157,7 @@ class GuardedStream:
         self._clock = clock
         self._channels: dict[str, _Channel] = {}
         self._enforcing = bool(plan.enforcing)
-        self.evaluations = 0
+        self.stats = GuardStats()
         self._enforcing_idx = tuple(
             i for i, d in enumerate(plan.detectors) if any(d is e for e in plan.enforcing)
         )
@@ -154,6 +180,23 @@ class GuardedStream:
             PolicyViolation: A block policy matched, or a detector failed
                 (fail closed).
         """
+        stats = self.stats
+        stats.deltas_in += 1
+        stats.chars_in += len(text)
+        t0 = time.perf_counter()
+        try:
+            released = self._push(channel, text)
+        finally:
+            spent = time.perf_counter() - t0
+            stats.seconds += spent
+            stats.delta_seconds.append(spent)
+        stats.deltas_out += len(released)
+        stats.chars_out += sum(map(len, released))
+        if stats.held_chars > stats.peak_held_chars:
+            stats.peak_held_chars = stats.held_chars
+        return released
+
+    def _push(self, channel: str, text: str) -> list[str]:
         if not self._plan.detectors:
             return [text]
         ch = self._channel(channel)
@@ -164,6 +207,7 @@ class GuardedStream:
             ch.held_from += len(text)
             return [text]
         ch.held += text
+        self.stats.held_chars += len(text)
         ch.deltas.append(ch.held_from + len(ch.held))
         return self._release(ch, final=False)
 
@@ -176,8 +220,16 @@ class GuardedStream:
         ch = self._channels.pop(channel, None)
         if ch is None:
             return []
-        self._evaluate(ch, final=True)
-        return self._release(ch, final=True)
+        stats = self.stats
+        t0 = time.perf_counter()
+        try:
+            self._evaluate(ch, final=True)
+            released = self._release(ch, final=True)
+        finally:
+            stats.seconds += time.perf_counter() - t0
+        stats.deltas_out += len(released)
+        stats.chars_out += sum(map(len, released))
+        return released
 
     def active(self) -> bool:
         """Whether any detector runs on this direction."""
@@ -188,7 +240,7 @@ class GuardedStream:
         return any(ch.held for ch in self._channels.values())
 
     def _evaluate(self, ch: _Channel, *, final: bool) -> None:
-        self.evaluations += 1
+        self.stats.evaluations += 1
         try:
             found = ch.scanner.scan(final=final)
         except DetectorError as exc:
@@ -267,6 +319,7 @@ class GuardedStream:
             released.append(redact_segment(ch.held, ch.held_from, start, stop, spans))
             start = stop
         ch.held = ch.held[start - ch.held_from :]
+        self.stats.held_chars -= start - ch.held_from
         ch.held_from = start
         ch.pending = [span for span in spans if span.end > start]
         return released

@@ -6,8 +6,8 @@ it). The completion handler tells it what it learns (route and format, the
 upstream and model, errors) and hands it to the guards as their audit sink;
 wrappers count what flows through:
 
-* :class:`MeteredGuard` around the output guard: deltas and chars in and
-  out, time spent in the guard per delta, the peak holdback;
+* the output guards it was handed (their :class:`~tidegate.guard.stream.GuardStats`
+  count deltas and chars in and out, guard time per delta, the peak holdback);
 * :class:`ObservedChunks` around the upstream body: upstream time to first
   byte and bytes read;
 * :class:`ObservedTranslator` around the stream translator: why a stream
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from dataclasses import replace
 from types import TracebackType
@@ -38,7 +37,7 @@ from tidegate.errors import (
     TidegateError,
     UpstreamError,
 )
-from tidegate.guard.stream import GuardedStream
+from tidegate.guard.stream import GuardedStream, GuardStats
 from tidegate.sse import ServerSentEvent
 
 if TYPE_CHECKING:
@@ -95,14 +94,9 @@ class RequestObservation:
         self.first_client: float | None = None
         self.bytes_in = 0
         self.bytes_out = 0
-        self.deltas_in = 0
-        self.deltas_out = 0
-        self.chars_in = 0
-        self.chars_out = 0
         self.findings = 0
-        self.guard_s = 0.0
-        self.delta_times: list[float] = []
-        self.guards: list[MeteredGuard] = []
+        self.input_guard_s = 0.0
+        self.guards: list[GuardedStream] = []
         self.outcome: str | None = None
         self.termination: str | None = None
         self.policy: str | None = None
@@ -184,15 +178,29 @@ class RequestObservation:
         else:
             self.outcome, self.stream_error = "error", code
 
-    def guard(self, inner: GuardedStream) -> MeteredGuard:
-        """Wrap an output guard so that its deltas and time are counted."""
-        metered = MeteredGuard(inner, self)
-        self.guards.append(metered)
-        return metered
+    def guard(self, guard: GuardedStream) -> GuardedStream:
+        """Note an output guard of this request (its stats are read at the end)."""
+        self.guards.append(guard)
+        return guard
 
     def guard_timer(self) -> GuardTimer:
-        """A context manager adding its duration to the request's guard time."""
+        """A context manager adding its duration to the request's input-guard time."""
         return GuardTimer(self)
+
+    def guard_totals(self) -> GuardStats:
+        """The output guards' stats, summed (``delta_seconds`` concatenated)."""
+        total = GuardStats(seconds=self.input_guard_s)
+        for guard in self.guards:
+            stats = guard.stats
+            total.evaluations += stats.evaluations
+            total.deltas_in += stats.deltas_in
+            total.chars_in += stats.chars_in
+            total.deltas_out += stats.deltas_out
+            total.chars_out += stats.chars_out
+            total.peak_held_chars = max(total.peak_held_chars, stats.peak_held_chars)
+            total.seconds += stats.seconds
+            total.delta_seconds += stats.delta_seconds
+        return total
 
     def upstream_chunks(self, chunks: AsyncIterator[bytes]) -> ObservedChunks:
         """Wrap the upstream body of a stream (marks the request as streaming)."""
@@ -225,7 +233,7 @@ def request_observation(scope: MutableMapping[str, Any]) -> RequestObservation:
 
 
 class GuardTimer:
-    """Adds the time spent inside the ``with`` block to the request's guard time."""
+    """Adds the time spent inside the ``with`` block to the request's input-guard time."""
 
     __slots__ = ("_obs", "_t0")
 
@@ -242,91 +250,7 @@ class GuardTimer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._obs.guard_s += time.perf_counter() - self._t0
-
-
-class MeteredGuard:
-    """A :class:`~tidegate.guard.hook.StreamGuard` that counts and times another.
-
-    Counts deltas and chars pushed (in) and released (out), the time of each
-    ``push`` and ``end``, and the chars held back at the peak (the pushed
-    deltas not yet released, whose lengths are queued per channel: the guard
-    releases each channel's deltas in order).
-
-    Args:
-        inner: The output guard.
-        obs: The request's observation.
-
-    Attributes:
-        peak_held: Most chars held back at once.
-    """
-
-    __slots__ = ("_held", "_inner", "_obs", "_pending", "peak_held")
-
-    def __init__(self, inner: GuardedStream, obs: RequestObservation) -> None:
-        self._inner = inner
-        self._obs = obs
-        self._pending: dict[str, deque[int]] = {}
-        self._held = 0
-        self.peak_held = 0
-
-    @property
-    def evaluations(self) -> int:
-        """Evaluations the wrapped guard made."""
-        return self._inner.evaluations
-
-    def push(self, channel: str, text: str) -> list[str]:
-        """Push through the wrapped guard, counting and timing it."""
-        obs = self._obs
-        size = len(text)
-        obs.deltas_in += 1
-        obs.chars_in += size
-        t0 = time.perf_counter()
-        try:
-            out = self._inner.push(channel, text)
-        finally:
-            spent = time.perf_counter() - t0
-            obs.guard_s += spent
-            obs.delta_times.append(spent)
-        if len(out) == 1 and out[0] is text and channel not in self._pending:
-            obs.deltas_out += 1  # released at once, unchanged: nothing held
-            obs.chars_out += size
-            return out
-        pending = self._pending.setdefault(channel, deque())
-        pending.append(size)
-        self._held += size
-        for piece in out:
-            self._held -= pending.popleft()
-            obs.deltas_out += 1
-            obs.chars_out += len(piece)
-        if self._held > self.peak_held:
-            self.peak_held = self._held
-        if not pending:
-            del self._pending[channel]
-        return out
-
-    def end(self, channel: str) -> list[str]:
-        """End a channel through the wrapped guard; everything held is released."""
-        obs = self._obs
-        t0 = time.perf_counter()
-        try:
-            out = self._inner.end(channel)
-        finally:
-            obs.guard_s += time.perf_counter() - t0
-        pending = self._pending.pop(channel, None)
-        if pending:
-            self._held -= sum(pending)
-        obs.deltas_out += len(out)
-        obs.chars_out += sum(len(piece) for piece in out)
-        return out
-
-    def holding(self) -> bool:
-        """Whether the wrapped guard holds text back."""
-        return self._inner.holding()
-
-    def active(self) -> bool:
-        """Whether the wrapped guard runs any detector."""
-        return self._inner.active()
+        self._obs.input_guard_s += time.perf_counter() - self._t0
 
 
 class ObservedChunks:

@@ -22,6 +22,7 @@ from tidegate.audit import AuditLog, GuardEvent
 from tidegate.config import TidegateConfig
 from tidegate.errors import AuditUnavailableError
 from tidegate.guard.engine import GuardEngine
+from tidegate.guard.stream import GuardStats
 from tidegate.logs import get_logger
 from tidegate.ops.metrics import GatewayMetrics
 from tidegate.ops.observe import RequestObservation
@@ -145,16 +146,19 @@ class Operations:
         )
         if obs.route is None:
             return
-        record = self._record(obs, status, duration_s)
+        totals = obs.guard_totals()
+        record = self._record(obs, totals, status, duration_s)
         if self.metrics is not None:
-            self._count(obs, record, duration_s)
+            self._count(obs, record, totals, duration_s)
         if self.writer is not None:
             self.writer.put_request(record)
         self._log.info(
             "request_completed", **{name: getattr(record, name) for name in REQUEST_COLUMNS}
         )
 
-    def _record(self, obs: RequestObservation, status: int, duration_s: float) -> RequestRecord:
+    def _record(
+        self, obs: RequestObservation, totals: GuardStats, status: int, duration_s: float
+    ) -> RequestRecord:
         outcome = obs.outcome
         if outcome is None:
             if obs.disconnected:
@@ -180,29 +184,30 @@ class Operations:
             error=obs.error,
             duration_ms=round(duration_s * 1000, 3),
             ttft_ms=ttft_ms,
-            deltas_in=obs.deltas_in,
-            deltas_out=obs.deltas_out,
-            chars_in=obs.chars_in,
-            chars_out=obs.chars_out,
+            deltas_in=totals.deltas_in,
+            deltas_out=totals.deltas_out,
+            chars_in=totals.chars_in,
+            chars_out=totals.chars_out,
             findings=obs.findings,
         )
 
-    def _count(self, obs: RequestObservation, record: RequestRecord, duration_s: float) -> None:
+    def _count(
+        self, obs: RequestObservation, record: RequestRecord, totals: GuardStats, duration_s: float
+    ) -> None:
         m = self.metrics
         assert m is not None
         route = record.route
         m.requests.labels(route, obs.format, str(record.status)).inc()
         if obs.upstream is not None:
-            m.guard_per_request.observe(obs.guard_s)
+            m.guard_per_request.observe(totals.seconds)
         per_delta = m.guard_per_delta
-        for spent in obs.delta_times:
+        for spent in totals.delta_seconds:
             per_delta.observe(spent)
         for guard in obs.guards:
-            m.holdback.observe(guard.peak_held)
-            evaluations = guard.evaluations
-            if evaluations:
-                for policy in obs.policy_names:
-                    m.evaluations.labels(policy, obs.strategy).inc(evaluations)
+            m.holdback.observe(guard.stats.peak_held_chars)
+        if totals.evaluations:
+            for policy in obs.policy_names:
+                m.evaluations.labels(policy, obs.strategy).inc(totals.evaluations)
         if obs.upstream_error is not None:
             m.upstream_errors.labels(obs.upstream or "none", obs.upstream_error).inc()
         if not obs.streaming:
@@ -210,7 +215,7 @@ class Operations:
         if obs.stream_counted:
             m.streams_active.labels(route, obs.format).dec()
         m.duration.observe(duration_s)
-        m.tokens.observe(obs.deltas_in)
+        m.tokens.observe(totals.deltas_in)
         if obs.first_upstream is not None:
             m.ttft_upstream.observe(obs.first_upstream - obs.started)
         if obs.first_client is not None:
