@@ -65,6 +65,7 @@ import platform
 import socket
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -202,6 +203,12 @@ def gateway_config(upstream_port: int, guard: str) -> dict[str, Any]:
     return data
 
 
+def _has_audit_config() -> bool:
+    from tidegate.config import TidegateConfig
+
+    return "audit" in TidegateConfig.model_fields
+
+
 def _loop_name(uv_config: Any) -> str:
     factory = uv_config.get_loop_factory()
     probe = factory() if factory is not None else asyncio.new_event_loop()
@@ -216,7 +223,13 @@ def run_gateway(conn: Connection, upstream_port: int, guard: str, loop: str, htt
     from tidegate.app import create_app
     from tidegate.config import parse_config
 
-    app = create_app(parse_config(gateway_config(upstream_port, guard)))
+    data = gateway_config(upstream_port, guard)
+    if _has_audit_config():  # code with the ops layer: log and audit as `tidegate serve` does
+        from tidegate.logs import configure_logging
+
+        configure_logging("info", stream=open(os.devnull, "w"))  # noqa: SIM115
+        data["audit"] = {"path": str(Path(tempfile.mkdtemp(prefix="tidegate-bench-")) / "a.db")}
+    app = create_app(parse_config(data))
     uv_config = uvicorn.Config(
         app, loop=loop, http=http, log_level="warning", access_log=False, lifespan="on"
     )
