@@ -36,6 +36,9 @@ _SENTENCE_END = frozenset(".!?\n\u3002\uff01\uff1f")  # ASCII and CJK full stops
 
 Clock = Callable[[], float]
 
+MAX_TIMED_DELTAS = 4096
+"""Deltas per guard whose ``push`` time is kept one by one (``GuardStats.delta_seconds``)."""
+
 
 @dataclass(slots=True)
 class EvaluationSchedule:
@@ -96,7 +99,8 @@ class GuardStats:
         held_chars: Chars pushed but not released yet.
         peak_held_chars: The most ``held_chars`` ever was after a push.
         seconds: Time spent in ``push`` and ``end`` (synchronous CPU work).
-        delta_seconds: Time of each ``push``, in order.
+        delta_seconds: Time of each ``push``, in order; the first
+            :data:`MAX_TIMED_DELTAS` only (memory stays bounded on long streams).
     """
 
     evaluations: int = 0
@@ -189,7 +193,8 @@ class GuardedStream:
         finally:
             spent = time.perf_counter() - t0
             stats.seconds += spent
-            stats.delta_seconds.append(spent)
+            if len(stats.delta_seconds) < MAX_TIMED_DELTAS:
+                stats.delta_seconds.append(spent)
         stats.deltas_out += len(released)
         stats.chars_out += sum(map(len, released))
         if stats.held_chars > stats.peak_held_chars:

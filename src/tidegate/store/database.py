@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from tidegate.errors import ConfigError
 from tidegate.ops.config import AuditConfig
 
 # Key of PostgreSQL's advisory lock held while migrating (any constant; "tdgt").
@@ -208,11 +209,18 @@ def open_database(config: AuditConfig, *, read_only: bool = False) -> Database |
         The database, or None for ``store: none``.
 
     Raises:
-        ConfigError: ``url_env`` names an unset variable.
+        ConfigError: ``url_env`` names an unset variable, or psycopg is not
+            installed.
     """
     if config.store == "sqlite":
         return SQLiteDatabase(config.path, read_only=read_only)
     if config.store == "postgres":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                ["audit.store: 'postgres' needs psycopg 3: pip install 'tidegate[postgres]'"]
+            ) from None
         return PostgresDatabase(config.postgres_url())
     return None
 
