@@ -39,6 +39,7 @@ from tidegate.errors import (
 )
 from tidegate.guard.stream import GuardedStream, GuardStats
 from tidegate.sse import ServerSentEvent
+from tidegate.store.records import Outcome, Termination
 
 if TYPE_CHECKING:
     from tidegate.adapters.base import StreamTranslator
@@ -97,8 +98,8 @@ class RequestObservation:
         self.findings = 0
         self.input_guard_s = 0.0
         self.guards: list[GuardedStream] = []
-        self.outcome: str | None = None
-        self.termination: str | None = None
+        self.outcome: Outcome | None = None
+        self.termination: Termination | None = None
         self.policy: str | None = None
         self.error: str | None = None
         self.upstream_error: str | None = None

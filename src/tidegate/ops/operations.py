@@ -27,7 +27,13 @@ from tidegate.logs import get_logger
 from tidegate.ops.metrics import GatewayMetrics
 from tidegate.ops.observe import RequestObservation
 from tidegate.store.database import Database, open_database
-from tidegate.store.records import MAX_MODEL_CHARS, REQUEST_COLUMNS, RequestRecord, iso_utc
+from tidegate.store.records import (
+    MAX_MODEL_CHARS,
+    REQUEST_COLUMNS,
+    Outcome,
+    RequestRecord,
+    iso_utc,
+)
 from tidegate.store.writer import AuditWriter
 
 # Status recorded when the client left before any response was started
@@ -159,7 +165,7 @@ class Operations:
     def _record(
         self, obs: RequestObservation, totals: GuardStats, status: int, duration_s: float
     ) -> RequestRecord:
-        outcome = obs.outcome
+        outcome: Outcome | None = obs.outcome
         if outcome is None:
             if obs.disconnected:
                 outcome = "client_disconnected"

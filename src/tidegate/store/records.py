@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from tidegate.audit import GuardEvent
 
@@ -55,15 +55,13 @@ REQUEST_COLUMNS = (
 )
 """Columns of ``tidegate_audit_requests``, in row order."""
 
-OUTCOMES = (
-    "completed",
-    "terminated",
-    "client_disconnected",
-    "upstream_failed",
-    "rejected",
-    "error",
-)
-"""Request outcomes (see :class:`RequestRecord`)."""
+Outcome = Literal[
+    "completed", "terminated", "client_disconnected", "upstream_failed", "rejected", "error"
+]
+"""What became of a request (see :attr:`RequestRecord.outcome`)."""
+
+Termination = Literal["output_blocked", "upstream_failed", "client_disconnected"]
+"""Why a stream ended early (``tidegate_stream_terminations_total{reason}``)."""
 
 # Longest model name stored; a client may send anything in ``model``.
 MAX_MODEL_CHARS = 200
@@ -170,7 +168,7 @@ class RequestRecord:
     model: str | None
     key_name: str | None
     status: int
-    outcome: str
+    outcome: Outcome
     policy: str | None
     error: str | None
     duration_ms: float
