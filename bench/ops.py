@@ -31,6 +31,14 @@ baseline (same percentile of each distribution).
 Throughput phase: short streams on ``--concurrency`` keep-alive connections,
 ``--throughput-seconds`` per gateway, in alternating slices.
 
+CPU phase: in this process, no network: ``--cpu-requests`` simulated requests
+through the ops layer alone (observation, a pass-through guard fed 10 deltas,
+7 body sends, ``Operations.finish``), with metrics and the audit store on or
+off and logging at ``info`` (to ``/dev/null``) or ``warning``. Wall time per
+request, which includes the audit writer thread's share of the GIL. This
+isolates the ops layer's own cost from the scheduler noise of the phases
+above.
+
 Run: ``PYTHONPATH=src .venv/bin/python bench/ops.py [--out bench/README.md]``.
 """
 
@@ -193,6 +201,80 @@ async def run(ports: dict[str, int], s: Settings) -> tuple[list[dict[str, Latenc
     return rounds, await throughput(ports, s)
 
 
+CPU_VARIANTS: dict[str, dict[str, Any]] = {
+    "metrics off, audit none": {"metrics": {"enabled": False}, "audit": {"store": "none"}},
+    "metrics on, audit none": {"audit": {"store": "none"}},
+    "metrics off, audit sqlite": {"metrics": {"enabled": False}, "audit": {"store": "sqlite"}},
+    "metrics on, audit sqlite (default)": {"audit": {"store": "sqlite"}},
+}
+
+
+def cpu_per_request(extra: dict[str, Any], logs: bool, n: int, workdir: Path) -> float:
+    """Microseconds of wall time per simulated request through the ops layer alone."""
+    import time
+
+    from tidegate.config import parse_config
+    from tidegate.guard.engine import GuardEngine
+    from tidegate.logs import configure_logging
+    from tidegate.ops.operations import Operations
+
+    data: dict[str, Any] = {"policies": [], **extra}
+    if data["audit"]["store"] == "sqlite":
+        data["audit"] = {"store": "sqlite", "path": str(workdir / f"cpu-{time.monotonic_ns()}.db")}
+    config = parse_config(data)
+    engine = GuardEngine(config)
+    ops = Operations(config, engine.audit)
+    ops.start()
+    with open(os.devnull, "w") as sink:
+        configure_logging("info" if logs else "warning", stream=sink)
+        scope = {"method": "POST", "path": "/v1/chat/completions", "client": ("127.0.0.1", 1)}
+        t0 = time.perf_counter()
+        for _ in range(n):
+            obs = ops.observe(scope)
+            obs.begin("/v1/chat/completions", "openai", None)
+            obs.routed("default", "bench", engine)
+            guard = obs.guard(engine.new_stream(obs))
+            obs.streaming = True
+            obs.first_upstream = time.perf_counter()
+            for _ in range(10):
+                guard.push("0:content", " tok")
+            obs.status = 200
+            ops.stream_started(obs)
+            for _ in range(7):
+                obs.sent(120)
+            obs.complete = True
+            ops.finish(obs)
+        spent = time.perf_counter() - t0
+        if ops.writer is not None:
+            ops.writer.close()
+    return spent / n * 1e6
+
+
+def cpu_phase(n: int, workdir: Path) -> dict[tuple[str, bool], float]:
+    """:func:`cpu_per_request` for every variant, logs off then on."""
+    print(f"cpu phase: {n} simulated requests per variant …", flush=True)
+    return {
+        (name, logs): cpu_per_request(extra, logs, n, workdir)
+        for name, extra in CPU_VARIANTS.items()
+        for logs in (False, True)
+    }
+
+
+def _cpu_lines(cpu: dict[tuple[str, bool], float], n: int) -> list[str]:
+    base = cpu[("metrics off, audit none", False)]
+    lines = [
+        f"CPU phase ({n} simulated requests per variant, ops layer only, no network; "
+        "µs of wall time per request, writer thread included):",
+        "",
+        "| variant | logs at warning | logs at info | info, added over all off |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name in CPU_VARIANTS:
+        off, on = cpu[(name, False)], cpu[(name, True)]
+        lines.append(f"| {name} | {off:.1f} | {on:.1f} | +{on - base:.1f} |")
+    return [*lines, ""]
+
+
 def _merge(rounds: list[dict[str, Latencies]]) -> dict[str, Latencies]:
     total = {name: Latencies() for name in TARGETS}
     for got in rounds:
@@ -218,6 +300,7 @@ def _spread(rounds: list[dict[str, Latencies]], a: str, b: str) -> str:
 def render(
     rounds: list[dict[str, Latencies]],
     rps: dict[str, float],
+    cpu: dict[tuple[str, bool], float],
     s: Settings,
     args: argparse.Namespace,
     rev: str,
@@ -262,6 +345,7 @@ def render(
             f"ranged {_spread(rounds, 'ops-off', 'ops-on')} ms and ops-off - baseline TTFT p50 "
             f"{_spread(rounds, 'baseline', 'ops-off')} ms. Every process shares the same 2 cores.",
             "",
+            *_cpu_lines(cpu, args.cpu_requests),
             "| goal | measured | verdict |",
             "| --- | ---: | --- |",
             f"| metrics + audit add <= {GOAL_MS:g} ms TTFT p50 | {on_off:+.3f} ms | {verdict} |",
@@ -294,6 +378,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--throughput-seconds", type=float, default=5.0, help="per gateway")
     p.add_argument("--guard", choices=["none", "default"], default="none")
     p.add_argument("--baseline-rev", help="git revision of the baseline gateway")
+    p.add_argument("--cpu-requests", type=int, default=20000, help="simulated, per variant")
     p.add_argument("--time-cap", type=float, default=300.0, help="abort after this many seconds")
     p.add_argument("--out", default="", help="markdown file to update ('' to skip)")
     return p.parse_args(argv)
@@ -325,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"aborted: the run exceeded --time-cap {args.time_cap:g} s", file=sys.stderr)
                 return 1
         records = sum(1 for _ in open(os.path.join(tmp, "ops-on.log")))  # noqa: SIM115
-    section = render(rounds, rps, s, args, rev_hash)
+        cpu = cpu_phase(args.cpu_requests, Path(tmp))
+    section = render(rounds, rps, cpu, s, args, rev_hash)
     print()
     print(section)
     print(f"(ops-on wrote {records} log lines)")
