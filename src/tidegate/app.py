@@ -240,10 +240,9 @@ async def proxy_completion(
 
 
 def _route_template(request: Request) -> str:
-    """The matched route's path template (a bounded metric label), else the path."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", None)
-    return template if isinstance(template, str) else request.url.path
+    """The matched route's path template: a bounded metric label, never the raw path."""
+    template = getattr(request.scope.get("route"), "path", None)
+    return template if isinstance(template, str) else "unknown"
 
 
 def guard_input(
