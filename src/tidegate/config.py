@@ -137,6 +137,7 @@ class EmbeddedModelConfig(_Strict):
 Strategy = Literal["end_only", "periodic", "sentence_boundary", "continuous"]
 Action = Literal["observe", "redact", "block"]
 Direction = Literal["input", "output", "both"]
+Mode = Literal["enforce", "monitor"]
 
 
 class StreamingConfig(_Strict):
@@ -271,6 +272,9 @@ class TidegateConfig(_Strict):
         fail_open: When a detector fails, let the text through (logged)
             instead of blocking it. Default false: guardrails fail closed.
         auth: Client keys; absent means no client authentication.
+        mode: ``enforce`` applies every policy's action; ``monitor`` (shadow
+            mode) turns every ``block`` and ``redact`` into ``observe``:
+            findings are recorded, no text is changed or held back.
     """
 
     listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
@@ -284,6 +288,7 @@ class TidegateConfig(_Strict):
     redaction: RedactionConfig = RedactionConfig()
     fail_open: bool = False
     auth: AuthConfig | None = None
+    mode: Mode = "enforce"
 
     @field_validator("policies")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tidegate.audit import AuditLog
+from tidegate.audit import AuditLog, AuditSink
 from tidegate.config import TidegateConfig
 from tidegate.detectors.base import Finding
 from tidegate.guard.hook import guard_whole
@@ -67,23 +67,30 @@ class GuardEngine:
         """The plan for ``"input"`` or ``"output"``."""
         return self.input_plan if direction == "input" else self.output_plan
 
-    def new_stream(self) -> GuardedStream:
-        """An output guard for one response."""
+    def new_stream(self, *, audit: AuditSink | None = None) -> GuardedStream:
+        """An output guard for one response.
+
+        Args:
+            audit: Where its findings go (default: the engine's log).
+        """
         return GuardedStream(
             self.output_plan,
             self.config.streaming,
-            self.audit,
+            self.audit if audit is None else audit,
             fail_open=self.config.fail_open,
             early_termination=self.config.streaming.early_termination,
             clock=self._clock,
         )
 
-    def guard_input_text(self, text: str, *, channel: str = "input") -> str:
+    def guard_input_text(
+        self, text: str, *, channel: str = "input", audit: AuditSink | None = None
+    ) -> str:
         """Guard one input text in one shot.
 
         Args:
             text: A prompt text (a message's content, a system prompt…).
             channel: Label for the audit record (e.g. ``"messages.2"``).
+            audit: Where its findings go (default: the engine's log).
 
         Returns:
             The text, redacted where a redact policy matched.
@@ -95,7 +102,7 @@ class GuardEngine:
         guard = GuardedStream(
             self.input_plan,
             self.config.streaming.model_copy(update={"strategy": "end_only"}),
-            self.audit,
+            self.audit if audit is None else audit,
             fail_open=self.config.fail_open,
             clock=self._clock,
         )

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tidegate.audit import AuditLog, GuardEvent, new_event_id
+from tidegate.audit import AuditSink, GuardEvent, new_event_id
 from tidegate.config import StreamingConfig
 from tidegate.detectors.base import DetectorError, Finding
 from tidegate.errors import PolicyViolation
@@ -113,7 +113,7 @@ class GuardedStream:
         self,
         plan: Plan,
         streaming: StreamingConfig,
-        audit: AuditLog,
+        audit: AuditSink,
         *,
         fail_open: bool = False,
         early_termination: bool = True,
