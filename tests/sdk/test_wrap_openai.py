@@ -29,6 +29,7 @@ from tests.support.upstream import (
     ScriptedUpstream,
     chat_completion,
     chat_stream,
+    chunk,
     wait_until,
 )
 
@@ -265,3 +266,22 @@ async def test_async_stream_block(upstream: ScriptedUpstream, upstream_url: str)
 def test_wrap_refuses_other_objects() -> None:
     with pytest.raises(TypeError, match="cannot guard"):
         tidegate.Guard().wrap(object())
+
+
+@pytest.mark.parametrize("ending", ["truncated", "dies"])
+def test_a_key_held_at_an_abnormal_end_is_raised_as_the_block(
+    upstream: ScriptedUpstream, upstream_url: str, ending: str
+) -> None:
+    """The held tail is evaluated when the stream breaks: a key in it is a block."""
+    client = tidegate.Guard().wrap(openai_client(upstream_url))
+    events = chat_stream(["Fine. ", f"Key {KEY}"], done=False)[:-1]  # no finish, no [DONE]
+    if ending == "truncated":
+        upstream.reset(Script(events=events))
+    else:
+        upstream.reset(Script(events=[*events, chunk("more")], die_after=len(events)))
+    received: list[str] = []
+    with pytest.raises(tidegate.BlockedError) as caught:
+        for event in client.chat.completions.create(model=MODEL, messages=USER, stream=True):  # type: ignore[arg-type]
+            received.append(event.choices[0].delta.content or "")
+    assert caught.value.direction == "output"
+    assert "".join(received) == "Fine. "
