@@ -42,6 +42,7 @@ from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.logs import get_logger
 from tidegate.relay import SSERelayResponse
 from tidegate.routing import Router
+from tidegate.scan_api import scan_response
 from tidegate.upstream import Upstream, UpstreamResponse
 
 # Upstream response headers worth relaying to the client on JSON answers.
@@ -294,6 +295,16 @@ async def models(request: Request) -> Response:
         return error_response(adapter, exc)
 
 
+async def guard_scan(request: Request) -> Response:
+    """``POST /v1/guard/scan``: a decision as JSON (see :mod:`tidegate.scan_api`)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        raw = await read_body(request, gateway.config.limits.max_body_bytes)
+    except TidegateError as exc:
+        return error_response(gateway.adapters["openai"], exc)
+    return await scan_response(gateway.engine, raw)
+
+
 async def healthz(request: Request) -> Response:
     """Liveness: the process serves requests."""
     return JSONResponse({"status": "ok"})
@@ -417,6 +428,7 @@ def create_app(
             ),
             Route("/generic/{upstream}/{path:path}", generic_endpoint, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/guard/scan", guard_scan, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],
