@@ -184,3 +184,51 @@ def test_anthropic_sdk_citations_are_guarded(
     assert "4111" not in dumped and "1111" not in dumped
     citation = message.content[0].citations[0]  # type: ignore[union-attr,index]
     assert citation.cited_text == "card [CREDIT_CARD]"  # type: ignore[union-attr]
+
+
+def test_untouched_events_keep_the_upstream_s_exact_bytes(
+    upstream: ScriptedUpstream, hostile_gateway: str
+) -> None:
+    """``id:``, ``retry:`` and the upstream's own spacing survive; comments do not."""
+    body = (
+        b'{"id":"c","object":"chat.completion.chunk",'
+        b'"choices":[{"index":0,"delta":{"content":"Hi."},"finish_reason":null}]}'
+    )
+    events = [
+        b"id: 7\nretry: 1500\ndata:" + body + b"\r\n\r\n",
+        b": upstream note\n\n",
+        b"data: [DONE]\n\n",
+    ]
+    upstream.reset(Script(events=events))
+    with httpx.stream(
+        "POST",
+        hostile_gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": [], "stream": True},
+    ) as r:
+        out = b"".join(r.iter_raw())
+    assert out == events[0] + events[2]
+
+
+def test_a_huge_upstream_line_ends_the_stream_at_the_cap(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
+) -> None:
+    piece = b"x" * (1024 * 1024)
+    sent: list[int] = []
+    upstream.reset(  # 41 MB, no newline
+        Script(events=[b"data: " + piece] + [piece] * 40, gate=sent.append)
+    )
+    config = {
+        "upstreams": [{"name": "d", "base_url": upstream_url}],
+        "limits": {"max_event_bytes": 4 * 1024 * 1024},
+    }
+    with make_gateway(config) as url:
+        with httpx.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            json={"model": "m", "messages": [], "stream": True},
+        ) as r:
+            out = b"".join(r.iter_raw())
+        assert b"upstream_protocol_error" in out and len(out) < 1000
+        # the upstream request was cancelled at the cap, not read to its end
+        assert upstream.disconnected.wait(5)
+        assert max(sent) < 30

@@ -211,6 +211,7 @@ async def proxy_completion(
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
                 logger=log,
+                max_event_bytes=gateway.config.limits.max_event_bytes,
             )
             stack = AsyncExitStack()  # ownership moved to the relay
             return relay  # type: ignore[return-value]  # an ASGI response
