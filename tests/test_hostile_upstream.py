@@ -232,3 +232,26 @@ def test_a_huge_upstream_line_ends_the_stream_at_the_cap(
         # the upstream request was cancelled at the cap, not read to its end
         assert upstream.disconnected.wait(5)
         assert max(sent) < 30
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model": "m", "messages": [], "content": "AKIAZ7VRSQ4TXLQ2BD5W", "content": "hi"}',
+        b'{"model": "m", "messages": [{"role": "user", "content": "\\udc00 lone"}]}',
+        b'{"model": "m", "messages": [], "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"model": "m", "messages": [], "x": ' + b'{"a":' * 500 + b"1" + b"}" * 500 + b"}",
+    ],
+    ids=["duplicate-key", "lone-surrogate", "deep-arrays", "deep-objects"],
+)
+def test_ambiguous_request_bodies_get_400_and_nothing_goes_upstream(
+    raw: bytes, upstream: ScriptedUpstream, hostile_gateway: str
+) -> None:
+    r = httpx.post(
+        hostile_gateway + "/v1/chat/completions",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["type"] == "invalid_request_error"
+    assert upstream.requests == []
