@@ -255,3 +255,30 @@ def test_ambiguous_request_bodies_get_400_and_nothing_goes_upstream(
     assert r.status_code == 400
     assert r.json()["error"]["type"] == "invalid_request_error"
     assert upstream.requests == []
+
+
+def test_a_huge_json_body_is_refused_and_secret_headers_are_dropped(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
+) -> None:
+    config = {
+        "upstreams": [{"name": "d", "base_url": upstream_url}],
+        "limits": {"max_event_bytes": 64 * 1024},
+    }
+    with make_gateway(config) as url:
+        upstream.reset(Script(raw_body=b'{"x": "' + b"y" * 200_000 + b'"}'))
+        r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []})
+        assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_protocol_error"
+        body = {"id": "c", "object": "chat.completion", "choices": []}
+        upstream.reset(Script(json_body=body, headers={"x-request-id": f"req {CARD}"}))
+        r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []})
+        assert r.status_code == 200 and "x-request-id" not in r.headers
+        upstream.reset(Script(json_body=body, headers={"x-request-id": "req_123"}))
+        r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []})
+        assert r.headers["x-request-id"] == "req_123"
+
+
+def test_a_long_retry_field_is_ignored_not_fatal() -> None:
+    from tidegate.sse import SSEDecoder
+
+    (event,) = SSEDecoder().feed(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n")
+    assert event.retry is None and event.data == "x"
