@@ -127,13 +127,18 @@ def error_response(adapter: WireAdapter, exc: TidegateError) -> JSONResponse:
     return JSONResponse(adapter.error_body(exc), status_code=exc.status)
 
 
-def _relayed_headers(response: UpstreamResponse) -> dict[str, str]:
+def _relayed_headers(response: UpstreamResponse, guard: StreamGuard) -> dict[str, str]:
+    """The upstream headers relayed on a JSON answer.
+
+    Only the allow-listed names; a value in which any detector finds
+    something is dropped (header values are strings that cross tidegate too).
+    """
     headers = {
         k: v for k, v in response.headers.items() if k.lower().startswith(_RELAYED_HEADER_PREFIXES)
     }
     if response.status_code in _RETRY_AFTER_STATUSES and "retry-after" in response.headers:
         headers["retry-after"] = response.headers["retry-after"]
-    return headers
+    return {k: v for k, v in headers.items() if guard.is_clean(v)}
 
 
 async def _relay_upstream_error(
@@ -150,7 +155,7 @@ async def _relay_upstream_error(
         PolicyViolation: An output block policy matched the error body.
     """
     body = await upstream.read_prefix(response, _MAX_ERROR_BODY)
-    headers = _relayed_headers(response)
+    headers = _relayed_headers(response, engine.new_stream())
     try:
         parsed = loads_strict(body)
     except ValueError:
@@ -212,10 +217,11 @@ async def proxy_completion(
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
                 logger=log,
+                max_event_bytes=gateway.config.limits.max_event_bytes,
             )
             stack = AsyncExitStack()  # ownership moved to the relay
             return relay  # type: ignore[return-value]  # an ASGI response
-        body = await upstream.read(response)
+        body = await upstream.read_capped(response, gateway.config.limits.max_event_bytes)
         return _guard_json_body(adapter, guard, body, response)
     except TidegateError as exc:
         log.info("request_failed", error=exc.code, status=exc.status)
@@ -259,7 +265,7 @@ def _guard_json_body(
         UpstreamError: Not one JSON object with unique keys.
         PolicyViolation: An output block policy matched.
     """
-    headers = _relayed_headers(response)
+    headers = _relayed_headers(response, guard)
     try:
         obj = loads_strict(body)
     except ValueError:
@@ -281,7 +287,7 @@ async def models(request: Request) -> Response:
         async with upstream.open("GET", "/models", headers=request.headers) as response:
             if response.status_code >= 400:
                 return await _relay_upstream_error(adapter, engine, upstream, response)
-            body = await upstream.read(response)
+            body = await upstream.read_capped(response, gateway.config.limits.max_event_bytes)
             try:
                 obj = loads_strict(body)
             except ValueError:
@@ -289,8 +295,9 @@ async def models(request: Request) -> Response:
             if not isinstance(obj, dict):
                 raise UpstreamError("upstream answered /models with a body that is not JSON")
             if guard_body(obj, MODELS_TABLE, engine.new_stream()):
-                return JSONResponse(obj, headers=_relayed_headers(response))
-            return Response(body, headers=_relayed_headers(response), media_type="application/json")
+                return JSONResponse(obj, headers=_relayed_headers(response, engine.new_stream()))
+            headers = _relayed_headers(response, engine.new_stream())
+            return Response(body, headers=headers, media_type="application/json")
     except TidegateError as exc:
         return error_response(adapter, exc)
 

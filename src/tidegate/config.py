@@ -117,9 +117,13 @@ class LimitsConfig(_Strict):
 
     Attributes:
         max_body_bytes: Largest accepted request body, in bytes (HTTP 413 above).
+        max_event_bytes: Longest SSE line, and largest SSE event, accepted from
+            an upstream, in bytes; a bigger one ends the stream with an
+            ``upstream_protocol_error`` (memory stays bounded).
     """
 
     max_body_bytes: Annotated[int, Field(ge=1)] = 4 * 1024 * 1024
+    max_event_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
 
 
 class EmbeddedModelConfig(_Strict):

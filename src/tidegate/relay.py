@@ -50,6 +50,7 @@ class SSERelayResponse:
             exactly once, shielded from cancellation.
         keepalive_s: Idle time, in seconds, before a keep-alive comment.
         logger: Structured logger bound to the request.
+        max_event_bytes: Longest SSE line or event accepted from upstream, in bytes.
     """
 
     def __init__(
@@ -60,8 +61,10 @@ class SSERelayResponse:
         close: Callable[[], Awaitable[None]],
         keepalive_s: float,
         logger: structlog.typing.FilteringBoundLogger,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
     ) -> None:
         self._chunks = chunks
+        self._max_event_bytes = max_event_bytes
         self._translator = translator
         self._close = close
         self._keepalive_s = keepalive_s
@@ -113,7 +116,7 @@ class SSERelayResponse:
             await anyio.sleep(self._keepalive_s - idle)
 
     async def _pump(self, send: Send) -> None:
-        pump = StreamPump(self._translator, self._log)
+        pump = StreamPump(self._translator, self._log, self._max_event_bytes)
         try:
             async for chunk in self._chunks:
                 out = pump.feed(chunk)

@@ -221,15 +221,35 @@ class Upstream:
             raise map_aiohttp_error(exc, self.name) from exc
 
     async def read_prefix(self, response: UpstreamResponse, limit: int) -> bytes:
-        """Read at most ``limit`` bytes of a response body, mapping errors.
+        """Read a response body to its end, or its first ``limit`` bytes if longer.
 
         Raises:
             UpstreamError: The upstream timed out or broke off mid-body.
         """
+        parts: list[bytes] = []
+        size = 0
         try:
-            return await response.raw.content.read(limit)
+            while size < limit:
+                part = await response.raw.content.read(limit - size)
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
         except _CLIENT_ERRORS as exc:
             raise map_aiohttp_error(exc, self.name) from exc
+        return b"".join(parts)
+
+    async def read_capped(self, response: UpstreamResponse, limit: int) -> bytes:
+        """Read a whole response body of at most ``limit`` bytes.
+
+        Raises:
+            UpstreamProtocolError: The body is longer than ``limit`` bytes.
+            UpstreamError: The upstream timed out or broke off mid-body.
+        """
+        body = await self.read_prefix(response, limit + 1)
+        if len(body) > limit:
+            raise UpstreamProtocolError(f"upstream {self.name!r} sent a body over {limit} bytes")
+        return body
 
     async def aclose(self) -> None:
         """Close the connection pool (a later request opens a new one)."""

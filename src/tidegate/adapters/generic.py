@@ -36,7 +36,7 @@ GENERIC_TABLE = FieldTable.of(
 """Structural fields of a generic event or body: few; every other string is text."""
 
 GENERIC_REQUEST_TABLE = FieldTable.of(
-    enums={".".join(path): values for path, values in CHAT_REQUEST_TABLE.enums.items()},
+    enums=CHAT_REQUEST_TABLE.enums(),
     atoms="model",
     numbers="temperature top_p max_tokens max_new_tokens n seed top_k",
     keys=" ".join(CHAT_REQUEST_TABLE.known_keys) + " prompt input",

@@ -147,7 +147,7 @@ class OpenAIChatTranslator(QueuedTranslator):
                 if isinstance(choice, dict):
                     self._guard_choice(pending, choice)
                 else:
-                    self._walk(pending, choice, path=("choices", "*"))
+                    self._walk(pending, choice, path="choices.*")
             self._walk(pending, obj, skip=("choices",))
         else:
             self._walk(pending, obj)
@@ -187,7 +187,7 @@ class OpenAIChatTranslator(QueuedTranslator):
                     channel = f"{prefix}tool:{k if isinstance(k, int) else 0}"
                     setter = _setter(choice, fn, "arguments")
                     queue.text(pending, channel, fn["arguments"], setter, (fn, "arguments"))
-        self._walk(pending, choice, path=("choices", "*"), prefix=prefix)
+        self._walk(pending, choice, path="choices.*", prefix=prefix)
         if choice.get("finish_reason") is not None:
             for channel in queue.channels():
                 if channel.startswith(prefix):

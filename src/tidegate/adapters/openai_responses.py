@@ -296,6 +296,9 @@ class _RecordingGuard:
     def active(self) -> bool:
         return self.guard.active()
 
+    def is_clean(self, text: str) -> bool:
+        return self.guard.is_clean(text)
+
 
 class ResponsesTranslator(QueuedTranslator):
     """Rewrites one Responses event stream through a guard.

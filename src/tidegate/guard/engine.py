@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tidegate.audit import AuditLog, AuditSink
 from tidegate.config import TidegateConfig
-from tidegate.detectors.base import Finding
+from tidegate.detectors.base import DetectorError, Finding
 from tidegate.guard.hook import guard_whole
 from tidegate.guard.policy import Plan, build_plan, build_policies
 from tidegate.guard.scanner import scan_text
@@ -99,6 +99,14 @@ class GuardEngine:
             PolicyViolation: A block policy matched (or a detector failed and
                 guardrails fail closed).
         """
+        plan = self.input_plan
+        if not plan.detectors:
+            return text
+        try:
+            if not scan_text(text, plan.detector_set):
+                return text  # nothing to redact or record: skip the guard's bookkeeping
+        except DetectorError:
+            pass  # the guard below runs the detectors again and fails closed
         guard = GuardedStream(
             self.input_plan,
             self.config.streaming.model_copy(update={"strategy": "end_only"}),

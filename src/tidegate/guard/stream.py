@@ -29,7 +29,7 @@ from tidegate.config import StreamingConfig
 from tidegate.detectors.base import DetectorError, Finding
 from tidegate.errors import PolicyViolation
 from tidegate.guard.policy import Plan, Redaction, merge_redactions, redact_segment
-from tidegate.guard.scanner import IncrementalScanner
+from tidegate.guard.scanner import IncrementalScanner, scan_text
 from tidegate.logs import get_logger
 
 _SENTENCE_END = frozenset(".!?\n\u3002\uff01\uff1f")  # ASCII and CJK full stops
@@ -177,6 +177,20 @@ class GuardedStream:
     def active(self) -> bool:
         """Whether any detector runs on this direction."""
         return bool(self._plan.detectors)
+
+    def is_clean(self, text: str) -> bool:
+        """Whether no detector reports anything in ``text``, as one whole text.
+
+        A cheap pre-check for short structural values (ids, names): nothing
+        is recorded, nothing is released. A failing detector counts as not
+        clean, so the caller falls back to the full guard (which fails closed).
+        """
+        if not self._plan.detectors:
+            return True
+        try:
+            return not scan_text(text, self._plan.detector_set)
+        except DetectorError:
+            return False
 
     def holding(self) -> bool:
         """Whether any channel holds text back."""
