@@ -55,10 +55,10 @@ class GuardEvent:
 
 
 class AuditSink(Protocol):
-    """Where a guard records its events (an :class:`AuditLog`, an :class:`EventCollector`)."""
+    """Where a guard records its events."""
 
     def record(self, event: GuardEvent) -> None:
-        """Record one event."""
+        """Record one event (must not block, must not raise)."""
         ...
 
 

@@ -67,16 +67,17 @@ class GuardEngine:
         """The plan for ``"input"`` or ``"output"``."""
         return self.input_plan if direction == "input" else self.output_plan
 
-    def new_stream(self, *, audit: AuditSink | None = None) -> GuardedStream:
+    def new_stream(self, audit: AuditSink | None = None) -> GuardedStream:
         """An output guard for one response.
 
         Args:
-            audit: Where its findings go (default: the engine's log).
+            audit: Where its findings go (default: the engine's audit log);
+                the gateway passes a per-request sink that adds the request ID.
         """
         return GuardedStream(
             self.output_plan,
             self.config.streaming,
-            self.audit if audit is None else audit,
+            audit if audit is not None else self.audit,
             fail_open=self.config.fail_open,
             early_termination=self.config.streaming.early_termination,
             clock=self._clock,
@@ -90,7 +91,7 @@ class GuardEngine:
         Args:
             text: A prompt text (a message's content, a system prompt…).
             channel: Label for the audit record (e.g. ``"messages.2"``).
-            audit: Where its findings go (default: the engine's log).
+            audit: Where findings go (default: the engine's audit log).
 
         Returns:
             The text, redacted where a redact policy matched.
@@ -110,7 +111,7 @@ class GuardEngine:
         guard = GuardedStream(
             self.input_plan,
             self.config.streaming.model_copy(update={"strategy": "end_only"}),
-            self.audit if audit is None else audit,
+            audit if audit is not None else self.audit,
             fail_open=self.config.fail_open,
             clock=self._clock,
         )
