@@ -29,6 +29,7 @@ def test_text_redaction() -> None:
     ]
     assert decision.policy == "redact-pii"
     assert decision.event_id == decision.findings[0].event_id
+    assert decision.threat_type == "EMAIL_ADDRESS"
     assert decision.direction == "input" and decision.mode == "enforce"
 
 
@@ -53,6 +54,7 @@ def test_block_withholds_the_value() -> None:
     assert decision.redacted_messages is None
     assert decision.policy == "block-secrets"
     assert decision.threat_types == ("AWS_ACCESS_KEY",)
+    assert decision.threat_type == "AWS_ACCESS_KEY"
     assert decision.event_id in {e.event_id for e in guard.audit.events()}
     assert KEY not in repr(decision)
 

@@ -137,6 +137,18 @@ class Decision(Generic[T]):
             event_id=deciding.event_id if deciding else None,
         )
 
+    @property
+    def threat_type(self) -> str | None:
+        """The deciding finding's entity type (what ``policy`` and ``event_id`` refer to).
+
+        ``None`` without findings. For code written against guards that
+        report one ``threat_type`` per decision; :attr:`threat_types` has all.
+        """
+        for finding in self.findings:
+            if finding.event_id == self.event_id:
+                return finding.entity_type
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """The decision as JSON-ready data (lists for tuples)."""
         return {
@@ -147,6 +159,7 @@ class Decision(Generic[T]):
                 {name: getattr(f, name) for name in Finding.__slots__} for f in self.findings
             ],
             "threat_types": list(self.threat_types),
+            "threat_type": self.threat_type,
             "direction": self.direction,
             "mode": self.mode,
             "policy": self.policy,
