@@ -4,10 +4,12 @@ Commands:
     serve          run the gateway (starts the embedded model when no upstream
                    is configured)
     check-config   validate a YAML config and print each error with its key path
-    scan           print the findings in a text as JSON lines
+    scan           print the findings in a text as JSON lines (or, with
+                   --redact, the redacted text)
     hash-key       print the sha256 of a client key, for ``auth.keys[].sha256``
 
-Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
+Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage,
+3 ``scan`` found text that a block policy matches.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help="upstream base URL, e.g. default=http://127.0.0.1:8101/v1 (repeatable; "
         "env TIDEGATE_UPSTREAM, comma-separated)",
     )
+    serve.add_argument(
+        "--streaming-strategy",
+        choices=["end_only", "periodic", "sentence_boundary", "continuous"],
+        help="streaming.strategy (overrides the config file)",
+    )
     serve.add_argument("--log-level", default="info", help="debug, info, warning or error")
 
     check = sub.add_parser("check-config", help="validate a config file")
@@ -56,13 +63,18 @@ def _build_parser() -> argparse.ArgumentParser:
         help="print findings as JSON lines",
         description="Scan a text (argument, or stdin when absent) with the configured "
         "policies and print one JSON object per finding. Values are not printed "
-        "unless --show-values is given.",
+        "unless --show-values is given. Exits with 3 when a block policy matches.",
     )
     scan.add_argument("text", nargs="?", help="text to scan (default: read stdin)")
     scan.add_argument("--direction", choices=["input", "output"], default="output")
     scan.add_argument("--config", help="YAML config file (env TIDEGATE_CONFIG)")
     scan.add_argument(
         "--show-values", action="store_true", help="include the detected text (clear text!)"
+    )
+    scan.add_argument(
+        "--redact",
+        action="store_true",
+        help="print the redacted text instead of the findings (nothing when blocked)",
     )
     hash_key = sub.add_parser(
         "hash-key",
@@ -88,7 +100,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     configure_logging(args.log_level)
     log = get_logger("cli")
-    config = load_config(args.config, listen=args.listen, upstreams=args.upstream)
+    config = load_config(
+        args.config,
+        listen=args.listen,
+        upstreams=args.upstream,
+        streaming_strategy=args.streaming_strategy,
+    )
     embedded: EmbeddedModelServer | None = None
     if not config.upstreams:
         embedded = EmbeddedModelServer(
@@ -182,15 +199,31 @@ def _hash_key(args: argparse.Namespace) -> int:
     return 0
 
 
+SCAN_BLOCKED = 3
+"""Exit code of ``tidegate scan`` when a block policy matches (for pipelines and hooks)."""
+
+
 def _scan(args: argparse.Namespace) -> int:
     import json
 
     from tidegate.guard.engine import GuardEngine
+    from tidegate.logs import configure_logging
 
+    configure_logging("warning")  # findings are the output here, not log lines
     config = load_config(args.config)
     engine = GuardEngine(config)
     text = args.text if args.text is not None else sys.stdin.read()
+    if args.redact:
+        from tidegate.sdk.scan import scan_value
+
+        decision = scan_value(engine, text, args.direction)
+        if decision.blocked:
+            return SCAN_BLOCKED
+        sys.stdout.write(decision.redacted_messages or "")
+        return 0
+    blocked = False
     for result in engine.scan(text, args.direction):
+        blocked = blocked or result.action == "block"
         f = result.finding
         record: dict[str, object] = {
             "detector": f.detector,
@@ -204,7 +237,7 @@ def _scan(args: argparse.Namespace) -> int:
         if args.show_values:
             record["value"] = text[f.start : f.end]
         print(json.dumps(record))
-    return 0
+    return SCAN_BLOCKED if blocked else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

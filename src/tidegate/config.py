@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from tidegate.errors import ConfigError
+from tidegate.logs import get_logger
 
 
 class _Strict(BaseModel):
@@ -391,8 +393,16 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+API_VERSION_PREFIX = "/v1"
+"""Added to an ``--upstream`` URL given without a path (OpenAI and Anthropic both serve ``/v1``)."""
+
+
 def parse_upstream_flag(flag: str) -> dict[str, str]:
     """Parse a ``--upstream NAME=URL`` command-line value.
+
+    A URL without a path (``https://api.openai.com``) gets the ``/v1``
+    version prefix, as other guards' CLIs take it; the addition is logged
+    (``upstream_version_prefix_added``). A URL with any path is kept as is.
 
     Raises:
         ConfigError: The value is not ``NAME=URL``.
@@ -400,6 +410,10 @@ def parse_upstream_flag(flag: str) -> dict[str, str]:
     name, sep, url = flag.partition("=")
     if not sep or not name or not url:
         raise ConfigError([f"--upstream: expected NAME=URL, got {flag!r}"])
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.path in ("", "/") and not parts.query:
+        url = url.rstrip("/") + API_VERSION_PREFIX
+        get_logger("config").info("upstream_version_prefix_added", upstream=name, base_url=url)
     return {"name": name, "base_url": url}
 
 
@@ -409,6 +423,7 @@ def load_config(
     listen: str | None = None,
     upstreams: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    streaming_strategy: str | None = None,
 ) -> TidegateConfig:
     """Build the configuration from a file, environment and flags.
 
@@ -423,6 +438,7 @@ def load_config(
         listen: ``--listen`` value.
         upstreams: ``--upstream`` values, ``NAME=URL`` each.
         environ: Environment to read (defaults to ``os.environ``).
+        streaming_strategy: ``--streaming-strategy`` value (``streaming.strategy``).
 
     Raises:
         ConfigError: Any invalid input.
@@ -449,4 +465,7 @@ def load_config(
             else:
                 added.append(parsed)
         data["upstreams"] = added + configured
+    streaming = data.get("streaming") or {}
+    if streaming_strategy and isinstance(streaming, dict):
+        data["streaming"] = {**streaming, "strategy": streaming_strategy}
     return parse_config(data)
