@@ -232,6 +232,41 @@ class RedactionConfig(_Strict):
     placeholder: str = "[{entity_type}]"
 
 
+class TerminationConfig(_Strict):
+    """The error a policy block answers with, for clients written against other guards.
+
+    It shapes the JSON error of a blocked request (status ``http_status``)
+    and the in-stream error event that ends a blocked stream. The defaults
+    are tidegate's own; Anthropic-shaped errors keep the documented
+    ``invalid_request_error`` type and take ``code`` and ``message``.
+
+    Attributes:
+        code: The error's ``code`` (default ``input_blocked`` / ``output_blocked``).
+        type: The error's ``type``.
+        message: The error's ``message``; ``{policy}``, ``{event_id}`` and
+            ``{direction}`` are filled in (default: tidegate's sentence).
+        http_status: Status of a blocked non-streamed answer (a started
+            stream stays 200 and ends with the error event).
+    """
+
+    code: Annotated[str | None, Field(min_length=1)] = None
+    type: Annotated[str, Field(min_length=1)] = "content_policy_violation"
+    message: Annotated[str | None, Field(min_length=1)] = None
+    http_status: Annotated[int, Field(ge=400, le=599)] = 400
+
+    @field_validator("message")
+    @classmethod
+    def _known_fields(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(policy="p", event_id="e", direction="d")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"only {{policy}}, {{event_id}} and {{direction}} can be filled in ({exc})"
+                ) from None
+        return value
+
+
 class RouteConfig(_Strict):
     """Sends matching requests to an upstream, optionally with their own policies.
 
@@ -281,6 +316,7 @@ class TidegateConfig(_Strict):
         mode: ``enforce`` applies every policy's action; ``monitor`` (shadow
             mode) turns every ``block`` and ``redact`` into ``observe``:
             findings are recorded, no text is changed or held back.
+        termination: The error a block answers with (code, type, message, status).
     """
 
     listen: Annotated[str, Field(pattern=r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")] = "127.0.0.1:8080"
@@ -295,6 +331,7 @@ class TidegateConfig(_Strict):
     fail_open: bool = False
     auth: AuthConfig | None = None
     mode: Mode = "enforce"
+    termination: TerminationConfig = TerminationConfig()
 
     @field_validator("policies")
     @classmethod

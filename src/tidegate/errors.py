@@ -23,6 +23,10 @@ wire-format adapter renders them in the client's own error shape, in one place.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tidegate.config import TerminationConfig
 
 
 class TidegateError(Exception):
@@ -128,6 +132,9 @@ class UpstreamProtocolError(UpstreamError):
 class PolicyViolation(TidegateError):
     """A guardrail policy blocked the text.
 
+    Its ``code``, ``error_type``, ``message`` and ``status`` are tidegate's
+    unless a ``termination:`` config is given (:class:`~tidegate.config.TerminationConfig`).
+
     Attributes:
         policy: Name of the policy that blocked.
         event_id: Unique ID of this guard event, also written to the audit log.
@@ -137,12 +144,27 @@ class PolicyViolation(TidegateError):
     status = 400
     error_type = "content_policy_violation"
 
-    def __init__(self, policy: str, event_id: str, direction: str) -> None:
-        super().__init__(f"{direction} blocked by tidegate policy {policy!r} (event_id {event_id})")
+    def __init__(
+        self,
+        policy: str,
+        event_id: str,
+        direction: str,
+        termination: TerminationConfig | None = None,
+    ) -> None:
+        message = f"{direction} blocked by tidegate policy {policy!r} (event_id {event_id})"
+        self.code = f"{direction}_blocked"
+        if termination is not None:  # the configured ``termination:`` error
+            if termination.message is not None:
+                message = termination.message.format(
+                    policy=policy, event_id=event_id, direction=direction
+                )
+            self.code = termination.code or self.code
+            self.error_type = termination.type
+            self.status = termination.http_status
+        super().__init__(message)
         self.policy = policy
         self.event_id = event_id
         self.direction = direction
-        self.code = f"{direction}_blocked"
 
 
 class EmbeddedModelError(TidegateError):

@@ -81,6 +81,7 @@ class GuardEngine:
             fail_open=self.config.fail_open,
             early_termination=self.config.streaming.early_termination,
             clock=self._clock,
+            termination=self.config.termination,
         )
 
     def guard_input_text(
@@ -114,6 +115,7 @@ class GuardEngine:
             audit if audit is not None else self.audit,
             fail_open=self.config.fail_open,
             clock=self._clock,
+            termination=self.config.termination,
         )
         return guard_whole(guard, channel, text)
 

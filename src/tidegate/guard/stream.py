@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tidegate.audit import AuditSink, GuardEvent, new_event_id
-from tidegate.config import StreamingConfig
+from tidegate.config import StreamingConfig, TerminationConfig
 from tidegate.detectors.base import DetectorError, Finding
 from tidegate.errors import PolicyViolation
 from tidegate.guard.policy import Plan, Redaction, merge_redactions, redact_segment
@@ -107,6 +107,7 @@ class GuardedStream:
             of blocking.
         early_termination: Whether output block policies end the stream.
         clock: Monotonic clock in seconds.
+        termination: The error a block raises (default: tidegate's own).
     """
 
     def __init__(
@@ -118,7 +119,9 @@ class GuardedStream:
         fail_open: bool = False,
         early_termination: bool = True,
         clock: Clock = time.monotonic,
+        termination: TerminationConfig | None = None,
     ) -> None:
+        self._termination = termination
         self._plan = plan
         self._streaming = streaming
         self._audit = audit
@@ -230,7 +233,7 @@ class GuardedStream:
                 ch.name,
             )
         )
-        raise PolicyViolation(policy, event_id, self._plan.direction)
+        raise PolicyViolation(policy, event_id, self._plan.direction, self._termination)
 
     def _decide(self, ch: _Channel, finding: Finding) -> None:
         policy = self._plan.top_policy(finding.detector)
@@ -253,7 +256,7 @@ class GuardedStream:
             )
         )
         if action == "block":
-            raise PolicyViolation(policy.name, event_id, self._plan.direction)
+            raise PolicyViolation(policy.name, event_id, self._plan.direction, self._termination)
         if action == "redact" or (action == "block_recorded" and self._has_redact(finding)):
             ch.pending.append(
                 Redaction(finding.start, finding.end, self._plan.placeholder(finding))
