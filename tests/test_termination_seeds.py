@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from tests.conftest import GatewayFactory
-from tests.support.upstream import Script, ScriptedUpstream, chat_completion, chat_stream
+from tests.support.upstream import Script, ScriptedUpstream, chat_completion, chat_stream, chunk
 from tidegate.errors import ConfigError
 from tidegate.guard.engine import GuardEngine
 from tidegate.sse import SSEDecoder
@@ -174,3 +174,58 @@ def _config(data: dict[str, Any]) -> Any:
     from tidegate.config import parse_config
 
     return parse_config(data)
+
+
+def test_openai_block_finishes_open_choices_with_content_filter(
+    upstream: ScriptedUpstream, gateway: str
+) -> None:
+    events = [
+        chunk("", role="assistant", index=0),
+        chunk("", role="assistant", index=1),
+        chunk("first answer.", index=0),
+        chunk("second: ", index=1),
+        chunk(KEY, index=1),
+        chunk(" more", index=0),
+    ]
+    upstream.reset(Script(events=events))
+    finishes: list[tuple[int, str | None]] = []
+    with pytest.raises(openai.APIError, match="block-secrets"):
+        stream = client(gateway).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True, n=2
+        )
+        for c in stream:
+            finishes += [(ch.index, ch.finish_reason) for ch in c.choices if ch.finish_reason]
+            assert c.id == "chatcmpl-test" and c.model == "scripted"
+    assert finishes == [(0, "content_filter"), (1, "content_filter")]
+
+
+def test_a_finished_choice_gets_no_content_filter(upstream: ScriptedUpstream, gateway: str) -> None:
+    events = [
+        chunk("done.", index=0),
+        chunk(finish="stop", index=0),
+        chunk("then ", index=1),
+        chunk(KEY, index=1),
+    ]
+    upstream.reset(Script(events=events))
+    finishes: list[tuple[int, str | None]] = []
+    with pytest.raises(openai.APIError):
+        stream = client(gateway).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True, n=2
+        )
+        for c in stream:
+            finishes += [(ch.index, ch.finish_reason) for ch in c.choices if ch.finish_reason]
+    assert finishes == [(0, "stop"), (1, "content_filter")]
+
+
+def test_a_block_found_at_the_finish_still_gets_content_filter(
+    upstream: ScriptedUpstream, gateway: str
+) -> None:
+    upstream.reset(Script(events=[chunk("key "), chunk(KEY), chunk(finish="stop")]))
+    finishes: list[str | None] = []
+    with pytest.raises(openai.APIError):
+        stream = client(gateway).chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        for c in stream:
+            finishes += [ch.finish_reason for ch in c.choices if ch.finish_reason]
+    assert finishes == ["content_filter"]  # the upstream's "stop" never passed the guard
