@@ -25,6 +25,8 @@ from tidegate.adapters.base import ParsedRequest, WireAdapter, dumps, loads_stri
 from tidegate.adapters.fields import FieldTable
 from tidegate.adapters.generic import GenericAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
+from tidegate.adapters.openai_completions import CompletionsAdapter
+from tidegate.adapters.openai_embeddings import EmbeddingsAdapter, ModerationsAdapter
 from tidegate.adapters.openai_responses import ResponsesAdapter
 from tidegate.adapters.release import guard_body
 from tidegate.auth import auth_middleware, client_key_name
@@ -414,6 +416,9 @@ def create_app(
             "openai": OpenAIChatAdapter(),
             "responses": ResponsesAdapter(),
             "anthropic": AnthropicAdapter(),
+            "completions": CompletionsAdapter(),
+            "embeddings": EmbeddingsAdapter(),
+            "moderations": ModerationsAdapter(),
         },
     )
 
@@ -434,6 +439,21 @@ def create_app(
                 "/v1/responses", _completion_endpoint("responses", "/responses"), methods=["POST"]
             ),
             Route("/generic/{upstream}/{path:path}", generic_endpoint, methods=["POST"]),
+            Route(
+                "/v1/completions",
+                _completion_endpoint("completions", "/completions"),
+                methods=["POST"],
+            ),
+            Route(
+                "/v1/embeddings",
+                _completion_endpoint("embeddings", "/embeddings"),
+                methods=["POST"],
+            ),
+            Route(
+                "/v1/moderations",
+                _completion_endpoint("moderations", "/moderations"),
+                methods=["POST"],
+            ),
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/guard/scan", guard_scan, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),

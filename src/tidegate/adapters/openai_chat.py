@@ -133,6 +133,8 @@ class OpenAIChatTranslator(QueuedTranslator):
 
     table = CHAT_TABLE
     event_names = frozenset({None, "message", "error"})
+    chunk_object = "chat.completion.chunk"
+    """The ``object`` of the format's chunks (the content-filter chunk's too)."""
 
     def __init__(self, guard: StreamGuard) -> None:
         super().__init__(guard)
@@ -178,10 +180,14 @@ class OpenAIChatTranslator(QueuedTranslator):
         finish = []
         if isinstance(exc, PolicyViolation):
             for index, envelope in sorted(self._open.items()):
-                choice = {"index": index, "delta": {}, "finish_reason": "content_filter"}
-                chunk = {**envelope, "object": "chat.completion.chunk", "choices": [choice]}
+                choice = self._filtered_choice(index)
+                chunk = {**envelope, "object": self.chunk_object, "choices": [choice]}
                 finish.append(encode_event(dumps(chunk)))
         return [*finish, encode_event(dumps(openai_error_body(exc))), DONE]
+
+    def _filtered_choice(self, index: int) -> dict[str, Any]:
+        """The choice of a content-filter chunk."""
+        return {"index": index, "delta": {}, "finish_reason": "content_filter"}
 
     def _guard_choice(self, pending: PendingEvent, choice: dict[str, Any]) -> None:
         queue = self._queue

@@ -1,10 +1,12 @@
-"""The ``openai`` SDK binding: Chat Completions and Responses."""
+"""The ``openai`` SDK binding: Chat Completions, Responses, completions, embeddings."""
 
 from __future__ import annotations
 
 import openai
 
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
+from tidegate.adapters.openai_completions import CompletionsAdapter
+from tidegate.adapters.openai_embeddings import EmbeddingsAdapter
 from tidegate.adapters.openai_responses import ResponsesAdapter
 from tidegate.sdk.clients import SDKBinding
 from tidegate.sdk.decision import BlockedError
@@ -20,9 +22,11 @@ class OpenAIBlockedError(BlockedError, openai.OpenAIError):
 
 BINDING = SDKBinding(
     name="openai",
-    endpoints=(
+    endpoints=(  # in order: "/chat/completions" also ends with "/completions"
         ("/chat/completions", OpenAIChatAdapter()),
         ("/responses", ResponsesAdapter()),
+        ("/completions", CompletionsAdapter()),
+        ("/embeddings", EmbeddingsAdapter()),
     ),
     blocked_error=OpenAIBlockedError,
     sync_client=openai.OpenAI,
