@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from typing import Any
 
 import anthropic
@@ -127,3 +129,14 @@ def test_close_closes_the_own_client(upstream_url: str) -> None:
 def test_guard_and_config_are_exclusive() -> None:
     with pytest.raises(ValueError, match="either"):
         tidegate.instrument(mode="monitor", guard=tidegate.Guard())
+
+
+def test_instrumented_clients_are_not_kept_alive(upstream_url: str) -> None:
+    tidegate.instrument()
+    refs = []
+    for _ in range(3):
+        client = openai_client(upstream_url)
+        refs.append((weakref.ref(client), weakref.ref(client._client.inner)))
+        del client
+    gc.collect()
+    assert [(c(), own()) for c, own in refs] == [(None, None)] * 3

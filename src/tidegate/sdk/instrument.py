@@ -32,7 +32,7 @@ class InstrumentedHttpClient:
     """The ``_client`` descriptor installed on one SDK client class.
 
     Reading ``client._client`` gives a guarded client in front of the
-    instance's own (one per own client, cached weakly). An instance whose
+    instance's own (one per SDK client, cached weakly). An instance whose
     own client is already guarded (a :meth:`Guard.wrap` copy) keeps that
     guard. Writing stores the instance's own client (a guarded client made
     here is unwrapped first, so ``with_options`` copies stay plain).
@@ -52,6 +52,8 @@ class InstrumentedHttpClient:
         self.guard = guard
         self._router: Router = Router(guard.engine, binding, scan_responses=scan_responses)
         self._is_async = is_async
+        # Per SDK client (weakly: the entry goes with the client; the guarded
+        # client refers to the own client, never to the SDK client).
         self._guarded: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
     def __get__(self, obj: Any, objtype: type[Any] | None = None) -> Any:
@@ -65,10 +67,10 @@ class InstrumentedHttpClient:
             raise AttributeError(_ATTRIBUTE) from None
         if is_guarded(own):
             return own
-        guarded = self._guarded.get(own)
-        if guarded is None:
+        guarded = self._guarded.get(obj)
+        if guarded is None or guarded.inner is not own:
             guarded = guarded_http_client(own, self._router, is_async=self._is_async, owner=self)
-            self._guarded[own] = guarded
+            self._guarded[obj] = guarded
         return guarded
 
     def __set__(self, obj: Any, value: Any) -> None:
