@@ -140,3 +140,24 @@ def test_instrumented_clients_are_not_kept_alive(upstream_url: str) -> None:
         del client
     gc.collect()
     assert [(c(), own()) for c, own in refs] == [(None, None)] * 3
+
+
+def test_the_promptguard_instrumentation_snippet(
+    upstream: ScriptedUpstream, upstream_url: str
+) -> None:
+    """PromptGuard's ``init(mode, scan_responses)`` snippet, with tidegate's names."""
+    tidegate.instrument(mode="enforce", scan_responses=True)
+    client = openai.OpenAI(base_url=upstream_url, api_key="sk-test", max_retries=0)
+    upstream.reset(Script(events=chat_stream(["Sure: ", KEY, " done"])))
+    printed: list[str] = []
+    try:
+        stream = client.chat.completions.create(
+            model="gpt-4", messages=[{"role": "user", "content": "Hello"}], stream=True
+        )
+        for chunk in stream:
+            content = chunk.choices[0].delta.content or ""
+            printed.append(content)
+        printed.append("\n\nStream completed safely!")
+    except tidegate.BlockedError as e:
+        printed.append(f"\n\nResponse contained: {e.decision.threat_type}")
+    assert "".join(printed) == "Sure: \n\nResponse contained: AWS_ACCESS_KEY"
