@@ -14,7 +14,10 @@
     │   ├── UpstreamTimeoutError      connect or read timeout          504
     │   └── UpstreamProtocolError     the upstream broke its protocol  502
     ├── PolicyViolation           a guardrail blocked the text         400
-    └── EmbeddedModelError        the embedded model server cannot start
+    │                             (status, type, code, message: ``termination:``)
+    ├── EmbeddedModelError        the embedded model server cannot start
+    └── BlockedError              an in-process SDK call was blocked
+                                  (:mod:`tidegate.sdk.decision`; carries the Decision)
 
 Each HTTP-facing error carries ``status``, ``error_type`` and ``code``; the
 wire-format adapter renders them in the client's own error shape, in one place.
