@@ -285,3 +285,22 @@ def test_a_key_held_at_an_abnormal_end_is_raised_as_the_block(
             received.append(event.choices[0].delta.content or "")
     assert caught.value.direction == "output"
     assert "".join(received) == "Fine. "
+
+
+def test_the_own_http_clients_settings_still_apply(
+    upstream: ScriptedUpstream, upstream_url: str
+) -> None:
+    seen: list[str] = []
+    own = httpx2.Client(
+        headers={"x-team": "blue"},
+        params={"tenant": "7"},
+        event_hooks={"request": [lambda request: seen.append(str(request.url))]},
+    )
+    client = tidegate.Guard().wrap(openai_client(upstream_url, http_client=own))
+    upstream.reset(Script(json_body=chat_completion("hi")))
+    client.chat.completions.create(model=MODEL, messages=USER)  # type: ignore[arg-type]
+    request = upstream.requests[-1]
+    assert request["headers"]["x-team"] == "blue"
+    assert request["query_string"] == b"tenant=7"
+    assert seen == [upstream_url + "/chat/completions?tenant=7"]
+    assert json.loads(request["body"])["messages"] == USER_REDACTED

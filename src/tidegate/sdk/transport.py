@@ -68,6 +68,7 @@ class Router:
 
 def _with_body(request: httpx2.Request, body: bytes) -> httpx2.Request:
     headers = request.headers.copy()
+    headers.pop("transfer-encoding", None)
     headers["content-length"] = str(len(body))
     return httpx2.Request(
         request.method, request.url, headers=headers, content=body, extensions=request.extensions
@@ -269,6 +270,24 @@ class AsyncGuardTransport(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def _settings_of(inner: httpx2.Client | httpx2.AsyncClient) -> dict[str, Any]:
+    """What the guarded client needs of the SDK's own to build the same requests.
+
+    The SDK builds each request with the guarded client, so it takes the own
+    client's default headers, query parameters, cookies and timeout. Auth,
+    event hooks, redirects, proxies and the pool stay with the own client,
+    which sends. ``trust_env`` is off: environment proxies must never route
+    a request around the guard.
+    """
+    return {
+        "headers": inner.headers,
+        "params": inner.params,
+        "cookies": inner.cookies,
+        "timeout": inner.timeout,
+        "trust_env": False,
+    }
+
+
 class GuardedHttpClient(httpx2.Client):
     """An ``httpx2.Client`` that guards, in front of an SDK client's own.
 
@@ -283,9 +302,7 @@ class GuardedHttpClient(httpx2.Client):
     """
 
     def __init__(self, inner: httpx2.Client, router: Router, *, owner: object = None) -> None:
-        super().__init__(
-            transport=GuardTransport(inner, router), timeout=inner.timeout, trust_env=False
-        )
+        super().__init__(transport=GuardTransport(inner, router), **_settings_of(inner))
         self.inner = inner
         self.owner = owner
 
@@ -305,9 +322,7 @@ class AsyncGuardedHttpClient(httpx2.AsyncClient):
     """
 
     def __init__(self, inner: httpx2.AsyncClient, router: Router, *, owner: object = None) -> None:
-        super().__init__(
-            transport=AsyncGuardTransport(inner, router), timeout=inner.timeout, trust_env=False
-        )
+        super().__init__(transport=AsyncGuardTransport(inner, router), **_settings_of(inner))
         self.inner = inner
         self.owner = owner
 
