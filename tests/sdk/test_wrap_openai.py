@@ -304,3 +304,16 @@ def test_the_own_http_clients_settings_still_apply(
     assert request["query_string"] == b"tenant=7"
     assert seen == [upstream_url + "/chat/completions?tenant=7"]
     assert json.loads(request["body"])["messages"] == USER_REDACTED
+
+
+def test_responses_non_streamed(upstream: ScriptedUpstream, upstream_url: str) -> None:
+    from tests.support.recorded import _response
+
+    part = {"type": "output_text", "annotations": [], "text": TEXT}
+    message = {"id": "msg_1", "type": "message", "status": "completed", "role": "assistant",
+               "content": [part]}  # fmt: skip
+    client = tidegate.Guard().wrap(openai_client(upstream_url))
+    upstream.reset(Script(json_body=_response("completed", [message])))
+    response = client.responses.create(model=MODEL, input=[{"role": "user", "content": EMAIL}])
+    assert response.output_text == REDACTED
+    assert json.loads(upstream.requests[-1]["body"])["input"][0]["content"] == "[EMAIL_ADDRESS]"
