@@ -72,7 +72,8 @@ class Exchange:
         )
         return self._blocked_error(decision)
 
-    def _raise_blocked(self, violation: PolicyViolation) -> BlockedError:
+    def _error_for(self, violation: PolicyViolation) -> BlockedError:
+        """The :class:`BlockedError` that replaces ``violation`` (logged)."""
         error = self.blocked()
         if error is None:  # pragma: no cover - a violation always records its block
             raise violation
@@ -103,7 +104,7 @@ class Exchange:
         try:
             changed = self.adapter.map_input_texts(parsed.body, guard)
         except PolicyViolation as violation:
-            raise self._raise_blocked(violation) from violation
+            raise self._error_for(violation) from violation
         return dumps(parsed.body).encode() if changed else None
 
     def guard_body(self, status: int, body: bytes) -> bytes | None:
@@ -141,7 +142,7 @@ class Exchange:
             guarded = guard_whole(guard, "error", text)
             return guarded.encode() if guarded != text else None
         except PolicyViolation as violation:
-            raise self._raise_blocked(violation) from violation
+            raise self._error_for(violation) from violation
 
     def sse(self) -> SSEGuard:
         """The guard for an SSE response body."""
