@@ -81,7 +81,7 @@ class DrainingServer(uvicorn.Server):
             requests=self._gateway.slots.in_use,
             drain_s=self._drain_s,
         )
-        timer = asyncio.get_running_loop().call_later(self._drain_s, self._terminate)
+        timer = asyncio.create_task(self._terminate_after_drain())
         try:
             await super().shutdown(sockets)
         finally:
@@ -92,7 +92,8 @@ class DrainingServer(uvicorn.Server):
             requests_left=self._gateway.slots.in_use,
         )
 
-    def _terminate(self) -> None:
+    async def _terminate_after_drain(self) -> None:
+        await asyncio.sleep(self._drain_s)
         count = self._gateway.drain.terminate_all()
         self._log.info("drain_time_up", streams_terminated=count)
 
