@@ -173,3 +173,17 @@ def test_a_stalled_body_gets_408_in_the_wire_format(
         assert error["error"]["code"] == "request_timeout"
     assert 0.4 < waited < 3
     assert upstream.requests == []
+
+
+def test_a_slow_but_steady_body_is_accepted(upstream: ScriptedUpstream, upstream_url: str) -> None:
+    """Pieces 0.3 s apart (timeout 0.5 s), 1.5 s in all: the idle deadline moves on per read."""
+    upstream.reset(Script(json_body=chat_completion("ok")))
+    with gateway_port(upstream_url) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(head("/v1/chat/completions", len(BODY)))
+        step = len(BODY) // 5 + 1
+        for i in range(0, len(BODY), step):
+            time.sleep(0.3)
+            sock.sendall(BODY[i : i + step])
+        status, _, body = read_response(sock)
+    assert status == 200
+    assert json.loads(body)["choices"][0]["message"]["content"] == "ok"

@@ -15,16 +15,21 @@ is then the only reader of the connection, and hands ``http.disconnect`` on to
 the app's own ``receive()`` calls, so that two tasks never read it at once.
 
 The watcher lives until the response has been sent, so that stopping it costs
-nothing before the first byte goes out.
+nothing before the first byte goes out. It is a plain asyncio task with
+asyncio events, not an anyio task group: on this request path a task group
+with one task costs 25-70 µs, a task and a cancel scope about 12 µs (uvloop,
+this machine). The watcher only reads ``receive()`` and never raises; it is
+cancelled when the app returns.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tidegate.logs import get_logger
-from tidegate.tasks import collapsing_task_group
 
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
@@ -42,8 +47,8 @@ class CancelOnDisconnect:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app under the watcher (ASGI entry point)."""
-        body_read = anyio.Event()
-        gone = anyio.Event()
+        body_read = asyncio.Event()
+        gone = asyncio.Event()
         started = False
 
         async def app_receive() -> Message:
@@ -71,7 +76,9 @@ class CancelOnDisconnect:
                 )
                 app_scope.cancel()
 
-        async with collapsing_task_group() as tg:
-            tg.start_soon(watch, tg.cancel_scope)
-            await self._app(scope, app_receive, app_send)
-            tg.cancel_scope.cancel()
+        with anyio.CancelScope() as app_scope:
+            watcher = asyncio.create_task(watch(app_scope))
+            try:
+                await self._app(scope, app_receive, app_send)
+            finally:
+                watcher.cancel()
