@@ -103,6 +103,7 @@ class SSERelayResponse:
                     events = self._translator.error_events(self._terminated_by)
                     await self._send_body(send, b"".join(events))
                 tg.cancel_scope.cancel()
+            self._tasks = None  # nothing left to terminate
             if not self.client_disconnected:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:  # the client socket broke while we were writing
