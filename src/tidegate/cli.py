@@ -92,11 +92,10 @@ def _print_config_errors(exc: ConfigError) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from tidegate.app import create_app
     from tidegate.embedded import EmbeddedModelServer
     from tidegate.logs import configure_logging, get_logger
+    from tidegate.server import serve
 
     configure_logging(args.log_level)
     log = get_logger("cli")
@@ -115,22 +114,18 @@ def _serve(args: argparse.Namespace) -> int:
         url = embedded.start()
         log.info("embedded_model_ready", base_url=url, model="SmolLM2-135M-Instruct")
         config = _with_upstream(config, UpstreamConfig(name="embedded", base_url=url))
-    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into
-    # SystemExit so that the ``finally`` below still stops the child process.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         host, port = config.host_port()
         if config.auth is None and not is_loopback(host):
             log.warning("no_client_auth", host=host, hint="configure auth.keys")
+        app = create_app(config)
         log.info("listening", host=host, port=port, upstreams=[u.name for u in config.upstreams])
-        uvicorn.run(
-            create_app(config),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-        )
+        # On SIGTERM uvicorn drains (tidegate.server), then raises SIGTERM
+        # again: that one means "stopped as asked", exit 0, through the
+        # ``finally`` below that stops the child process.
+        signal.signal(signal.SIGTERM, _exit_after_drain)
+        if not serve(app, config):
+            return 1
     finally:
         if embedded is not None:
             embedded.stop()
@@ -138,8 +133,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+def _exit_after_drain(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _with_upstream(config: TidegateConfig, upstream: UpstreamConfig) -> TidegateConfig:
@@ -209,7 +204,7 @@ def _scan(args: argparse.Namespace) -> int:
     from tidegate.guard.engine import GuardEngine
     from tidegate.logs import configure_logging
 
-    configure_logging("warning")  # findings are the output here, not log lines
+    configure_logging()  # log lines (findings, no values) go to stderr; stdout is the output
     config = load_config(args.config)
     engine = GuardEngine(config)
     text = args.text if args.text is not None else sys.stdin.read()

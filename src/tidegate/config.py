@@ -54,7 +54,9 @@ class UpstreamConfig(_Strict):
         api_key_env: Name of an environment variable holding the key to send
             upstream. When unset, the client's own auth header passes through.
         timeouts: Connect and read timeouts.
-        max_connections: Size of the keep-alive connection pool.
+        max_connections: Requests in flight to this upstream at once, and the
+            size of its keep-alive connection pool. One more request is
+            answered HTTP 429 at once, never queued for a pooled connection.
         text_path: ``generic`` only: JSON path of the text in each streamed
             ``data:`` object and in a non-streamed body (``[text]`` for
             ``{"text": "..."}``; ``[choices, 0, text]`` for nested ones).
@@ -68,7 +70,7 @@ class UpstreamConfig(_Strict):
     format: Literal["openai", "anthropic", "generic"] = "openai"
     api_key_env: str | None = None
     timeouts: Timeouts = Timeouts()
-    max_connections: Annotated[int, Field(ge=1)] = 100
+    max_connections: Annotated[int, Field(ge=1)] = 1000
     text_path: Annotated[tuple[str | int, ...], Field(min_length=1)] = ("text",)
     forward_query: bool = False
 
@@ -115,17 +117,48 @@ class AuthConfig(_Strict):
 
 
 class LimitsConfig(_Strict):
-    """Request limits.
+    """Request limits: what one client can cost the gateway.
 
     Attributes:
         max_body_bytes: Largest accepted request body, in bytes (HTTP 413 above).
-        max_event_bytes: Longest SSE line, and largest SSE event, accepted from
-            an upstream, in bytes; a bigger one ends the stream with an
-            ``upstream_protocol_error`` (memory stays bounded).
+        max_event_bytes: Longest SSE line, and largest SSE event (or
+            non-streamed body), accepted from an upstream, in bytes; a bigger
+            one ends the response with an ``upstream_protocol_error``
+            (memory stays bounded).
+        max_concurrent_streams: Completion requests (streamed or not) in
+            flight at once in the whole gateway; one more is answered HTTP 429
+            with ``Retry-After`` at once.
+        max_header_bytes: Largest request line plus headers, in bytes; a
+            larger header block gets HTTP 431 and the connection is closed.
+            16 KiB is h11's and Node's default.
+        header_timeout_s: Longest time, in seconds, from a connection's (or a
+            request's) first byte until its request headers are complete;
+            then HTTP 408 and the connection is closed (slowloris).
+        body_idle_timeout_s: Longest wait, in seconds, for the next piece of
+            a request body; then HTTP 408 in the endpoint's wire format.
+        keepalive_timeout_s: Idle seconds before an open keep-alive client
+            connection is closed (uvicorn's ``timeout_keep_alive``).
     """
 
     max_body_bytes: Annotated[int, Field(ge=1)] = 4 * 1024 * 1024
     max_event_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
+    max_concurrent_streams: Annotated[int, Field(ge=1)] = 1000
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
+    header_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    body_idle_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    keepalive_timeout_s: Annotated[int, Field(ge=1)] = 5
+
+
+class ShutdownConfig(_Strict):
+    """Graceful shutdown (SIGTERM).
+
+    Attributes:
+        drain_s: Seconds that open streams may run on after SIGTERM; the
+            streams still open then are ended with the format's termination
+            event (``gateway_shutting_down``).
+    """
+
+    drain_s: Annotated[float, Field(ge=0)] = 30.0
 
 
 class EmbeddedModelConfig(_Strict):
@@ -304,6 +337,7 @@ class TidegateConfig(_Strict):
             default. Empty means "start the embedded model".
         routes: Model-name and path-prefix routes to upstreams.
         limits: Request limits.
+        shutdown: Graceful shutdown.
         embedded: Settings of the embedded model server.
         streaming: Output evaluation strategy.
         policies: Guardrail policies (default: redact PII and block secrets,
@@ -323,6 +357,7 @@ class TidegateConfig(_Strict):
     upstreams: tuple[UpstreamConfig, ...] = ()
     routes: tuple[RouteConfig, ...] = ()
     limits: LimitsConfig = LimitsConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
     embedded: EmbeddedModelConfig = EmbeddedModelConfig()
     streaming: StreamingConfig = StreamingConfig()
     policies: tuple[PolicyConfig, ...] = DEFAULT_POLICIES

@@ -8,7 +8,11 @@
     │   ├── BadRequestError       malformed JSON or fields             400
     │   ├── AuthenticationError   missing or unknown tidegate key      401
     │   ├── PayloadTooLargeError  body over limits.max_body_bytes      413
-    │   └── NotFoundError         unknown route or model               404
+    │   ├── NotFoundError         unknown route or model               404
+    │   ├── RequestTimeoutError   the client stopped sending its body  408
+    │   └── ClientDisconnectedError  the client went away              499
+    ├── OverloadedError           too many requests in flight          429
+    ├── ShuttingDownError         the gateway stopped, mid-stream      503
     ├── UpstreamError             the upstream failed                  5xx
     │   ├── UpstreamUnreachableError  connect failed                   502
     │   ├── UpstreamTimeoutError      connect or read timeout          504
@@ -48,6 +52,10 @@ class TidegateError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def headers(self) -> dict[str, str]:
+        """Extra HTTP response headers for this error (none by default)."""
+        return {}
 
 
 class ConfigError(TidegateError):
@@ -103,6 +111,56 @@ class NotFoundError(RequestError):
 
     status = 404
     code = "not_found"
+
+
+class RequestTimeoutError(RequestError):
+    """The client sent nothing for ``limits.body_idle_timeout_s`` while sending its body."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class ClientDisconnectedError(RequestError):
+    """The client closed its connection before its request was read.
+
+    Status 499 is nginx's "client closed request"; nobody is left to read it.
+    """
+
+    status = 499
+    code = "client_disconnected"
+
+
+class OverloadedError(TidegateError):
+    """Too many requests are in flight; the client should retry later.
+
+    Raised at ``limits.max_concurrent_streams`` (the whole gateway) or at an
+    upstream's ``max_connections``, at once: never after waiting in a queue.
+
+    Attributes:
+        retry_after_s: Seconds the client should wait, sent as ``Retry-After``.
+    """
+
+    status = 429
+    error_type = "rate_limit_error"
+    code = "gateway_overloaded"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After`` in whole seconds (RFC 9110 section 10.2.3)."""
+        return {"retry-after": str(self.retry_after_s)}
+
+
+class ShuttingDownError(TidegateError):
+    """The gateway is shutting down and ended a stream its drain did not finish.
+
+    Sent as the stream's termination event once ``shutdown.drain_s`` has passed.
+    """
+
+    status = 503
+    code = "gateway_shutting_down"
 
 
 class UpstreamError(TidegateError):

@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tidegate.adapters.base import InputGuard, ParsedRequest, dumps, event_object, parse_json_object
-from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.fields import FieldTable
+from tidegate.adapters.leaf_guard import guard_input_body
 from tidegate.adapters.openai_chat import CHAT_REQUEST_TABLE, openai_error_body
 from tidegate.adapters.release import QueuedTranslator, guard_body
 from tidegate.errors import TidegateError

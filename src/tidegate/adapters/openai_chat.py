@@ -23,7 +23,8 @@ from tidegate.adapters.base import (
     event_object,
     parse_messages_request,
 )
-from tidegate.adapters.fields import FieldTable, guard_input_body, set_leaf
+from tidegate.adapters.fields import FieldTable
+from tidegate.adapters.leaf_guard import guard_input_body, set_leaf
 from tidegate.adapters.release import PendingEvent, QueuedTranslator, guard_body
 from tidegate.errors import PolicyViolation, TidegateError
 from tidegate.guard.hook import StreamGuard

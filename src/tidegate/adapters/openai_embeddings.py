@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from tidegate.adapters.base import InputGuard, ParsedRequest, parse_json_object
-from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.fields import FieldTable
+from tidegate.adapters.leaf_guard import guard_input_body
 from tidegate.adapters.openai_chat import OpenAIChatTranslator, openai_error_body
 from tidegate.adapters.release import guard_body
 from tidegate.errors import BadRequestError, TidegateError

@@ -16,14 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tidegate.adapters.base import dumps
-from tidegate.adapters.fields import (
-    AtomCache,
-    Container,
-    FieldTable,
-    FieldWalker,
-    TextSink,
-    set_leaf,
-)
+from tidegate.adapters.fields import Container, FieldTable, FieldWalker, TextSink
+from tidegate.adapters.leaf_guard import AtomCache, set_leaf
 from tidegate.errors import BadRequestError, PolicyViolation, TidegateError, UpstreamProtocolError
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
