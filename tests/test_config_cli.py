@@ -124,7 +124,8 @@ def test_console_script_runs() -> None:
 
 
 def test_scan_prints_json_lines_without_values(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["scan", "mail jane.doe@example.com key AKIAZ7VRSQ4TXLQ2BD5W"]) == 0
+    # exit 3: a block policy matched (the key)
+    assert main(["scan", "mail jane.doe@example.com key AKIAZ7VRSQ4TXLQ2BD5W"]) == 3
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["detector"], r["action"], r["policy"]) for r in lines] == [
         ("email", "redact", "redact-pii"),

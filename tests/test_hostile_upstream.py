@@ -184,3 +184,101 @@ def test_anthropic_sdk_citations_are_guarded(
     assert "4111" not in dumped and "1111" not in dumped
     citation = message.content[0].citations[0]  # type: ignore[union-attr,index]
     assert citation.cited_text == "card [CREDIT_CARD]"  # type: ignore[union-attr]
+
+
+def test_untouched_events_keep_the_upstream_s_exact_bytes(
+    upstream: ScriptedUpstream, hostile_gateway: str
+) -> None:
+    """``id:``, ``retry:`` and the upstream's own spacing survive; comments do not."""
+    body = (
+        b'{"id":"c","object":"chat.completion.chunk",'
+        b'"choices":[{"index":0,"delta":{"content":"Hi."},"finish_reason":null}]}'
+    )
+    events = [
+        b"id: 7\nretry: 1500\ndata:" + body + b"\r\n\r\n",
+        b": upstream note\n\n",
+        b"data: [DONE]\n\n",
+    ]
+    upstream.reset(Script(events=events))
+    with httpx.stream(
+        "POST",
+        hostile_gateway + "/v1/chat/completions",
+        json={"model": "m", "messages": [], "stream": True},
+    ) as r:
+        out = b"".join(r.iter_raw())
+    assert out == events[0] + events[2]
+
+
+def test_a_huge_upstream_line_ends_the_stream_at_the_cap(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
+) -> None:
+    piece = b"x" * (1024 * 1024)
+    sent: list[int] = []
+    upstream.reset(  # 41 MB, no newline
+        Script(events=[b"data: " + piece] + [piece] * 40, gate=sent.append)
+    )
+    config = {
+        "upstreams": [{"name": "d", "base_url": upstream_url}],
+        "limits": {"max_event_bytes": 4 * 1024 * 1024},
+    }
+    with make_gateway(config) as url:
+        with httpx.stream(
+            "POST",
+            url + "/v1/chat/completions",
+            json={"model": "m", "messages": [], "stream": True},
+        ) as r:
+            out = b"".join(r.iter_raw())
+        assert b"upstream_protocol_error" in out and len(out) < 1000
+        # the upstream request was cancelled at the cap, not read to its end
+        assert upstream.disconnected.wait(5)
+        assert max(sent) < 30
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"model": "m", "messages": [], "content": "AKIAZ7VRSQ4TXLQ2BD5W", "content": "hi"}',
+        b'{"model": "m", "messages": [{"role": "user", "content": "\\udc00 lone"}]}',
+        b'{"model": "m", "messages": [], "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"model": "m", "messages": [], "x": ' + b'{"a":' * 500 + b"1" + b"}" * 500 + b"}",
+    ],
+    ids=["duplicate-key", "lone-surrogate", "deep-arrays", "deep-objects"],
+)
+def test_ambiguous_request_bodies_get_400_and_nothing_goes_upstream(
+    raw: bytes, upstream: ScriptedUpstream, hostile_gateway: str
+) -> None:
+    r = httpx.post(
+        hostile_gateway + "/v1/chat/completions",
+        content=raw,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["type"] == "invalid_request_error"
+    assert upstream.requests == []
+
+
+def test_a_huge_json_body_is_refused_and_secret_headers_are_dropped(
+    upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
+) -> None:
+    config = {
+        "upstreams": [{"name": "d", "base_url": upstream_url}],
+        "limits": {"max_event_bytes": 64 * 1024},
+    }
+    with make_gateway(config) as url:
+        upstream.reset(Script(raw_body=b'{"x": "' + b"y" * 200_000 + b'"}'))
+        r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []})
+        assert r.status_code == 502 and r.json()["error"]["code"] == "upstream_protocol_error"
+        body = {"id": "c", "object": "chat.completion", "choices": []}
+        upstream.reset(Script(json_body=body, headers={"x-request-id": f"req {CARD}"}))
+        r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []})
+        assert r.status_code == 200 and "x-request-id" not in r.headers
+        upstream.reset(Script(json_body=body, headers={"x-request-id": "req_123"}))
+        r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": []})
+        assert r.headers["x-request-id"] == "req_123"
+
+
+def test_a_long_retry_field_is_ignored_not_fatal() -> None:
+    from tidegate.sse import SSEDecoder
+
+    (event,) = SSEDecoder().feed(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n")
+    assert event.retry is None and event.data == "x"

@@ -70,6 +70,16 @@ def test_node_openai_sdk_redaction_and_block(
     assert KEY[:4] not in str(out["text"])
 
 
+def test_node_openai_sdk_sees_content_filter_then_the_error(
+    node: str, upstream: ScriptedUpstream, multi: str
+) -> None:
+    upstream.reset(Script(events=chat_stream(["key ", KEY, " end"])))
+    out = run_client(node, multi, "openai-finish")
+    assert out["text"] == "key " and out["finish"] == ["content_filter"]
+    error = out["error"]
+    assert isinstance(error, dict) and "block-secrets" in str(error["message"])
+
+
 def test_node_anthropic_sdk_redaction_and_block(
     node: str, upstream: ScriptedUpstream, multi: str
 ) -> None:

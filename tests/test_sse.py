@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tidegate.errors import UpstreamProtocolError
 from tidegate.sse import ServerSentEvent, SSEDecoder, encode_comment, encode_event
 
 
@@ -122,3 +123,72 @@ def test_encode_decode_roundtrip(data: str, event: str | None) -> None:
 
 def test_encode_comment() -> None:
     assert encode_comment("keep-alive") == b": keep-alive\n\n"
+
+
+# --- raw bytes, caps ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b'data:{"a":1}\n\n',
+        b"id: 7\nretry: 100\nevent: x\ndata:  spaced\n\n",
+        b"data: a\r\ndata: b\r\n\r\n",
+        b"data: caf\xc3\xa9\r\r",
+    ],
+)
+def test_clean_blocks_keep_their_exact_bytes(block: bytes) -> None:
+    for cut in range(len(block) + 1):
+        decoder = SSEDecoder()
+        (event,) = decoder.feed(block[:cut]) + decoder.feed(block[cut:]) + decoder.flush()
+        assert event.raw == block or (
+            event.raw is not None and event.raw == block[: len(event.raw)]
+        )
+    (event,) = decode_all([block])
+    assert event.raw == block
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b": secret comment\ndata: x\n\n",
+        b"unknown: AKIAZ3XQ7RTB2MNPLK4D\ndata: x\n\n",
+        b"data: \xff\n\n",
+        b"data: unterminated",
+    ],
+)
+def test_blocks_with_anything_else_have_no_raw_bytes(block: bytes) -> None:
+    (event,) = decode_all([block])
+    assert event.raw is None
+
+
+def test_own_id_is_the_block_s_and_id_persists() -> None:
+    first, second = decode_all([b"id: 1\ndata: a\n\ndata: b\n\n"])
+    assert (first.own_id, first.id) == ("1", "1")
+    assert (second.own_id, second.id) == (None, "1")
+
+
+def test_a_line_over_the_cap_is_a_protocol_error_without_buffering_it() -> None:
+    decoder = SSEDecoder(max_event_bytes=1000)
+    decoder.feed(b"data: " + b"x" * 900)
+    with pytest.raises(UpstreamProtocolError):
+        decoder.feed(b"x" * 200)
+
+
+def test_an_event_over_the_cap_is_a_protocol_error() -> None:
+    decoder = SSEDecoder(max_event_bytes=1000)
+    with pytest.raises(UpstreamProtocolError):
+        for _ in range(20):
+            decoder.feed(b"data: " + b"y" * 90 + b"\n")
+
+
+def test_a_200_mb_line_is_refused_at_the_cap_in_linear_time() -> None:
+    """16 MiB cap: the decoder never holds more than the cap, and stops there."""
+    decoder = SSEDecoder()
+    piece = b"z" * (64 * 1024)
+    fed = 0
+    with pytest.raises(UpstreamProtocolError):
+        while fed < 200 * 1024 * 1024:
+            decoder.feed(piece)
+            fed += len(piece)
+    assert fed <= 16 * 1024 * 1024 + len(piece)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import aiohttp
 import httpx
@@ -56,10 +57,10 @@ def test_client_library_adds_no_headers(upstream: ScriptedUpstream, gateway: str
     assert "cookie" not in own
 
 
-def test_pool_wait_is_bounded_by_connect_timeout(
+def test_upstream_at_max_connections_answers_429_at_once(
     upstream: ScriptedUpstream, make_gateway: GatewayFactory, upstream_url: str
 ) -> None:
-    """With the only pooled connection busy, a request waits connect_s, then gets 504."""
+    """With max_connections requests in flight, one more gets 429 at once, never a pool wait."""
     upstream.reset(
         Script(events=chat_stream(["a", "b"]), hang_after=2, json_body=chat_completion("x"))
     )
@@ -69,7 +70,7 @@ def test_pool_wait_is_bounded_by_connect_timeout(
                 "name": "u",
                 "base_url": upstream_url,
                 "max_connections": 1,
-                "timeouts": {"connect_s": 0.3},
+                "timeouts": {"connect_s": 5},
             }
         ]
     }
@@ -85,9 +86,15 @@ def test_pool_wait_is_bounded_by_connect_timeout(
         decoder = SSEDecoder()
         while not decoder.feed(next(pieces)):
             pass
+        started = time.monotonic()
         r = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": MESSAGES})
-    assert r.status_code == 504
-    assert r.json()["error"]["code"] == "upstream_timeout"
+        waited = time.monotonic() - started
+    assert r.status_code == 429
+    assert r.headers["retry-after"] == "1"
+    assert r.json()["error"]["code"] == "gateway_overloaded"
+    assert r.json()["error"]["type"] == "rate_limit_error"
+    assert waited < 4  # not the 5 s connect (pool acquire) timeout
+    assert len(upstream.requests) == 1
 
 
 @pytest.mark.anyio

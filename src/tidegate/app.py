@@ -7,33 +7,41 @@ gateways side by side.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from tidegate.adapters.anthropic import AnthropicAdapter
 from tidegate.adapters.base import ParsedRequest, WireAdapter, dumps, loads_strict
 from tidegate.adapters.fields import FieldTable
 from tidegate.adapters.generic import GenericAdapter
 from tidegate.adapters.openai_chat import OpenAIChatAdapter
+from tidegate.adapters.openai_completions import CompletionsAdapter
+from tidegate.adapters.openai_embeddings import EmbeddingsAdapter, ModerationsAdapter
 from tidegate.adapters.openai_responses import ResponsesAdapter
 from tidegate.adapters.release import guard_body
+from tidegate.admission import AdmissionControl
 from tidegate.audit import AuditSink
 from tidegate.auth import auth_middleware, client_key_name
-from tidegate.config import TidegateConfig
+from tidegate.config import LimitsConfig, TidegateConfig
+from tidegate.disconnect import CancelOnDisconnect
+from tidegate.drain import Drain
 from tidegate.errors import (
     BadRequestError,
+    ClientDisconnectedError,
     NotFoundError,
     PayloadTooLargeError,
+    RequestTimeoutError,
     TidegateError,
     UpstreamError,
 )
@@ -41,12 +49,15 @@ from tidegate.generic_path import generic_target
 from tidegate.guard.engine import GuardEngine
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.logs import get_logger
+from tidegate.offload import run_sized
 from tidegate.ops.admin import AdminEndpoints
 from tidegate.ops.middleware import OpsMiddleware
 from tidegate.ops.observe import request_observation
 from tidegate.ops.operations import Operations
 from tidegate.relay import SSERelayResponse
 from tidegate.routing import Router
+from tidegate.scan_api import scan_response
+from tidegate.slots import Slots
 from tidegate.upstream import Upstream, UpstreamResponse
 
 # Upstream response headers worth relaying to the client on JSON answers.
@@ -78,6 +89,8 @@ class Gateway:
         router: Picks the upstream and engine per request.
         adapters: Wire-format adapters by endpoint format.
         keepalive_s: Idle seconds before an SSE keep-alive comment.
+        slots: Completion requests in flight (``limits.max_concurrent_streams``).
+        drain: The open event streams, for a graceful shutdown.
         ops: Metrics, audit store and request logs.
     """
 
@@ -85,9 +98,11 @@ class Gateway:
     upstreams: dict[str, Upstream]
     engine: GuardEngine
     router: Router
+    slots: Slots
     ops: Operations
     keepalive_s: float = 15.0
     adapters: dict[str, WireAdapter] = field(default_factory=dict)
+    drain: Drain = field(default_factory=Drain)
 
     def default_upstream(self) -> Upstream:
         """The first configured upstream.
@@ -106,37 +121,64 @@ class Gateway:
         await self.ops.aclose()
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """Read the request body, refusing more than ``limit`` bytes.
+async def read_body(request: Request, limits: LimitsConfig) -> bytes:
+    """Read the request body, refusing more than ``limits.max_body_bytes``.
 
     Raises:
-        PayloadTooLargeError: Declared or actual size over ``limit`` bytes.
+        PayloadTooLargeError: Declared or actual size over the limit.
+        RequestTimeoutError: No body bytes came for ``limits.body_idle_timeout_s``
+            (up to 1.1 times that).
+        ClientDisconnectedError: The client went away before sending it all.
     """
+    limit = limits.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"request body of {declared} bytes exceeds {limit} bytes")
     size = 0
     parts: list[bytes] = []
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise PayloadTooLargeError(f"request body exceeds {limit} bytes")
-        parts.append(part)
-    return b"".join(parts)
+    # The idle deadline is moved on only once a tenth of it has passed: a
+    # stalled body is refused after 1 to 1.1 timeouts of silence, and a body
+    # that comes at once costs one timer, not one per read (~5 µs each).
+    timeout = limits.body_idle_timeout_s
+    clock = asyncio.get_running_loop().time  # anyio's clock on asyncio, without its lookup
+    stream = request.stream()
+    try:
+        with anyio.CancelScope(deadline=clock() + 1.1 * timeout) as idle:
+            while True:
+                part = await anext(stream, None)
+                if part is None:
+                    return b"".join(parts)
+                size += len(part)
+                if size > limit:
+                    raise PayloadTooLargeError(f"request body exceeds {limit} bytes")
+                parts.append(part)
+                now = clock()
+                if idle.deadline - now < timeout:
+                    idle.deadline = now + 1.1 * timeout
+    except ClientDisconnect:
+        raise ClientDisconnectedError("the client went away while sending its request") from None
+    finally:
+        await stream.aclose()
+    raise RequestTimeoutError(f"no request body bytes for {limits.body_idle_timeout_s} s")
 
 
 def error_response(adapter: WireAdapter, exc: TidegateError) -> JSONResponse:
     """Render ``exc`` as a JSON error response in the adapter's format."""
-    return JSONResponse(adapter.error_body(exc), status_code=exc.status)
+    return JSONResponse(adapter.error_body(exc), status_code=exc.status, headers=exc.headers())
 
 
-def _relayed_headers(response: UpstreamResponse) -> dict[str, str]:
+def _relayed_headers(response: UpstreamResponse, guard: StreamGuard) -> dict[str, str]:
+    """The upstream headers relayed on a JSON answer.
+
+    Only the allow-listed names; a value in which any detector finds
+    something is dropped (header values are strings that cross tidegate too).
+    """
     headers = {
         k: v for k, v in response.headers.items() if k.lower().startswith(_RELAYED_HEADER_PREFIXES)
     }
     if response.status_code in _RETRY_AFTER_STATUSES and "retry-after" in response.headers:
         headers["retry-after"] = response.headers["retry-after"]
-    return headers
+    return {k: v for k, v in headers.items() if guard.is_clean(v)}
 
 
 async def _relay_upstream_error(
@@ -157,7 +199,7 @@ async def _relay_upstream_error(
         PolicyViolation: An output block policy matched the error body.
     """
     body = await upstream.read_prefix(response, _MAX_ERROR_BODY)
-    headers = _relayed_headers(response)
+    headers = _relayed_headers(response, engine.new_stream())
     try:
         parsed = loads_strict(body)
     except ValueError:
@@ -196,7 +238,7 @@ async def proxy_completion(
     log = get_logger("relay").bind(request_id=obs.request_id, format=adapter.name)
     log = log.bind(key_name=key_name)
     try:
-        raw = await read_body(request, gateway.config.limits.max_body_bytes)
+        raw = await read_body(request, gateway.config.limits)
         parsed = adapter.parse_request(raw)
         if upstream_name is not None:
             upstream, engine = gateway.router.upstream(upstream_name), gateway.engine
@@ -204,7 +246,7 @@ async def proxy_completion(
             upstream, engine = gateway.router.select(adapter.name, request.url.path, parsed.model)
         obs.routed(upstream.name, parsed.model, engine)
         with obs.guard_timer():
-            raw = guard_input(engine, adapter, parsed, raw, audit=obs)
+            raw = await run_sized(len(raw), guard_input, engine, adapter, parsed, raw, obs)
         guard = obs.guard(engine.new_stream(obs))
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
@@ -226,11 +268,13 @@ async def proxy_completion(
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
                 logger=log,
+                max_event_bytes=gateway.config.limits.max_event_bytes,
+                drain=gateway.drain,
             )
             stack = AsyncExitStack()  # ownership moved to the relay
             return relay  # type: ignore[return-value]  # an ASGI response
-        body = await upstream.read(response)
-        return _guard_json_body(adapter, guard, body, response)
+        body = await upstream.read_capped(response, gateway.config.limits.max_event_bytes)
+        return await run_sized(len(body), _guard_json_body, adapter, guard, body, response)
     except TidegateError as exc:
         obs.failed(exc)
         log.info("request_failed", error=exc.code, status=exc.status)
@@ -291,7 +335,7 @@ def _guard_json_body(
         UpstreamError: Not one JSON object with unique keys.
         PolicyViolation: An output block policy matched.
     """
-    headers = _relayed_headers(response)
+    headers = _relayed_headers(response, guard)
     try:
         obj = loads_strict(body)
     except ValueError:
@@ -313,7 +357,7 @@ async def models(request: Request) -> Response:
         async with upstream.open("GET", "/models", headers=request.headers) as response:
             if response.status_code >= 400:
                 return await _relay_upstream_error(adapter, engine, upstream, response)
-            body = await upstream.read(response)
+            body = await upstream.read_capped(response, gateway.config.limits.max_event_bytes)
             try:
                 obj = loads_strict(body)
             except ValueError:
@@ -321,10 +365,21 @@ async def models(request: Request) -> Response:
             if not isinstance(obj, dict):
                 raise UpstreamError("upstream answered /models with a body that is not JSON")
             if guard_body(obj, MODELS_TABLE, engine.new_stream()):
-                return JSONResponse(obj, headers=_relayed_headers(response))
-            return Response(body, headers=_relayed_headers(response), media_type="application/json")
+                return JSONResponse(obj, headers=_relayed_headers(response, engine.new_stream()))
+            headers = _relayed_headers(response, engine.new_stream())
+            return Response(body, headers=headers, media_type="application/json")
     except TidegateError as exc:
         return error_response(adapter, exc)
+
+
+async def guard_scan(request: Request) -> Response:
+    """``POST /v1/guard/scan``: a decision as JSON (see :mod:`tidegate.scan_api`)."""
+    gateway: Gateway = request.app.state.gateway
+    try:
+        raw = await read_body(request, gateway.config.limits)
+    except TidegateError as exc:
+        return error_response(gateway.adapters["openai"], exc)
+    return await scan_response(gateway.engine, raw)
 
 
 async def healthz(request: Request) -> Response:
@@ -401,7 +456,7 @@ def create_app(
     *,
     engine: GuardEngine | None = None,
     keepalive_s: float | None = None,
-) -> ASGIApp:
+) -> Starlette:
     """Build a gateway application.
 
     Args:
@@ -426,12 +481,16 @@ def create_app(
         upstreams=upstreams,
         engine=engine,
         router=Router(config, upstreams, engine, engine.audit),
+        slots=Slots(config.limits.max_concurrent_streams, "the gateway"),
         ops=ops,
         keepalive_s=config.streaming.keepalive_s if keepalive_s is None else keepalive_s,
         adapters={
             "openai": OpenAIChatAdapter(),
             "responses": ResponsesAdapter(),
             "anthropic": AnthropicAdapter(),
+            "completions": CompletionsAdapter(),
+            "embeddings": EmbeddingsAdapter(),
+            "moderations": ModerationsAdapter(),
         },
     )
 
@@ -441,19 +500,60 @@ def create_app(
         yield
         await gateway.aclose()
 
+    def admitted(adapter_name: str) -> list[Middleware]:
+        """A slot per request (or 429), and cancellation when its client leaves."""
+        adapter = gateway.adapters[adapter_name]
+        return [
+            Middleware(AdmissionControl, slots=gateway.slots, adapter=adapter),
+            Middleware(CancelOnDisconnect),
+        ]
+
     app = Starlette(
         routes=[
             Route(
                 "/v1/chat/completions",
                 _completion_endpoint("openai", "/chat/completions"),
                 methods=["POST"],
+                middleware=admitted("openai"),
             ),
-            Route("/v1/messages", _completion_endpoint("anthropic", "/messages"), methods=["POST"]),
             Route(
-                "/v1/responses", _completion_endpoint("responses", "/responses"), methods=["POST"]
+                "/v1/messages",
+                _completion_endpoint("anthropic", "/messages"),
+                methods=["POST"],
+                middleware=admitted("anthropic"),
             ),
-            Route("/generic/{upstream}/{path:path}", generic_endpoint, methods=["POST"]),
+            Route(
+                "/v1/responses",
+                _completion_endpoint("responses", "/responses"),
+                methods=["POST"],
+                middleware=admitted("responses"),
+            ),
+            Route(
+                "/generic/{upstream}/{path:path}",
+                generic_endpoint,
+                methods=["POST"],
+                middleware=admitted("openai"),
+            ),
+            Route(
+                "/v1/completions",
+                _completion_endpoint("completions", "/completions"),
+                methods=["POST"],
+                middleware=admitted("completions"),
+            ),
+            Route(
+                "/v1/embeddings",
+                _completion_endpoint("embeddings", "/embeddings"),
+                methods=["POST"],
+                middleware=admitted("embeddings"),
+            ),
+            Route(
+                "/v1/moderations",
+                _completion_endpoint("moderations", "/moderations"),
+                methods=["POST"],
+                middleware=admitted("moderations"),
+            ),
             Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/guard/scan", guard_scan, methods=["POST"], middleware=admitted("openai")),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             *AdminEndpoints(ops, config.admin).routes(),

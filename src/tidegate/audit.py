@@ -85,6 +85,30 @@ EventSink = Callable[[GuardEvent], None]
 """A consumer of every recorded event (store queue, metrics); must not block."""
 
 
+class EventCollector:
+    """Collects the events of one scan or one exchange, and forwards each to a log.
+
+    Per-call state: one instance serves one :meth:`tidegate.Guard.scan` or
+    one guarded SDK request, so the events are that call's and no other's.
+
+    Args:
+        parent: The log every event is also recorded to.
+    """
+
+    def __init__(self, parent: AuditSink) -> None:
+        self._parent = parent
+        self.events: list[GuardEvent] = []
+
+    def record(self, event: GuardEvent) -> None:
+        """Keep ``event`` and record it to the parent log."""
+        self.events.append(event)
+        self._parent.record(event)
+
+    def block(self) -> GuardEvent | None:
+        """The first event whose action is ``block``, if any."""
+        return next((e for e in self.events if e.action == "block"), None)
+
+
 class AuditLog:
     """Keeps recent guard events in memory and optionally appends them to a file.
 

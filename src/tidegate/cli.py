@@ -4,11 +4,13 @@ Commands:
     serve          run the gateway (starts the embedded model when no upstream
                    is configured)
     check-config   validate a YAML config and print each error with its key path
-    scan           print the findings in a text as JSON lines
+    scan           print the findings in a text as JSON lines (or, with
+                   --redact, the redacted text)
     hash-key       print the sha256 of a client key, for ``auth.keys[].sha256``
     events         print guard events from the audit store
 
-Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage.
+Exit codes: 0 success, 1 runtime failure, 2 invalid config or usage,
+3 ``scan`` found text that a block policy matches.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "env TIDEGATE_UPSTREAM, comma-separated)",
     )
     serve.add_argument(
+        "--streaming-strategy",
+        choices=["end_only", "periodic", "sentence_boundary", "continuous"],
+        help="streaming.strategy (overrides the config file)",
+    )
+    serve.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
         help="minimum log level (default: logging.level in the config, info)",
@@ -63,13 +70,18 @@ def _build_parser() -> argparse.ArgumentParser:
         help="print findings as JSON lines",
         description="Scan a text (argument, or stdin when absent) with the configured "
         "policies and print one JSON object per finding. Values are not printed "
-        "unless --show-values is given.",
+        "unless --show-values is given. Exits with 3 when a block policy matches.",
     )
     scan.add_argument("text", nargs="?", help="text to scan (default: read stdin)")
     scan.add_argument("--direction", choices=["input", "output"], default="output")
     scan.add_argument("--config", help="YAML config file (env TIDEGATE_CONFIG)")
     scan.add_argument(
         "--show-values", action="store_true", help="include the detected text (clear text!)"
+    )
+    scan.add_argument(
+        "--redact",
+        action="store_true",
+        help="print the redacted text instead of the findings (nothing when blocked)",
     )
     hash_key = sub.add_parser(
         "hash-key",
@@ -88,13 +100,17 @@ def _print_config_errors(exc: ConfigError) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from tidegate.app import create_app
     from tidegate.embedded import EmbeddedModelServer
     from tidegate.logs import configure_logging, get_logger
+    from tidegate.server import serve
 
-    config = load_config(args.config, listen=args.listen, upstreams=args.upstream)
+    config = load_config(
+        args.config,
+        listen=args.listen,
+        upstreams=args.upstream,
+        streaming_strategy=args.streaming_strategy,
+    )
     configure_logging(args.log_level or config.logging.level, fmt=config.logging.format)
     log = get_logger("cli")
     embedded: EmbeddedModelServer | None = None
@@ -106,22 +122,18 @@ def _serve(args: argparse.Namespace) -> int:
         url = embedded.start()
         log.info("embedded_model_ready", base_url=url, model="SmolLM2-135M-Instruct")
         config = _with_upstream(config, UpstreamConfig(name="embedded", base_url=url))
-    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into
-    # SystemExit so that the ``finally`` below still stops the child process.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         host, port = config.host_port()
         if config.auth is None and not is_loopback(host):
             log.warning("no_client_auth", host=host, hint="configure auth.keys")
+        app = create_app(config)
         log.info("listening", host=host, port=port, upstreams=[u.name for u in config.upstreams])
-        uvicorn.run(
-            create_app(config),
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            lifespan="on",
-        )
+        # On SIGTERM uvicorn drains (tidegate.server), then raises SIGTERM
+        # again: that one means "stopped as asked", exit 0, through the
+        # ``finally`` below that stops the child process.
+        signal.signal(signal.SIGTERM, _exit_after_drain)
+        if not serve(app, config):
+            return 1
     finally:
         if embedded is not None:
             embedded.stop()
@@ -129,8 +141,8 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+def _exit_after_drain(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _with_upstream(config: TidegateConfig, upstream: UpstreamConfig) -> TidegateConfig:
@@ -190,15 +202,31 @@ def _hash_key(args: argparse.Namespace) -> int:
     return 0
 
 
+SCAN_BLOCKED = 3
+"""Exit code of ``tidegate scan`` when a block policy matches (for pipelines and hooks)."""
+
+
 def _scan(args: argparse.Namespace) -> int:
     import json
 
     from tidegate.guard.engine import GuardEngine
+    from tidegate.logs import configure_logging
 
+    configure_logging()  # log lines (findings, no values) go to stderr; stdout is the output
     config = load_config(args.config)
     engine = GuardEngine(config)
     text = args.text if args.text is not None else sys.stdin.read()
+    if args.redact:
+        from tidegate.sdk.scan import scan_value
+
+        decision = scan_value(engine, text, args.direction)
+        if decision.blocked:
+            return SCAN_BLOCKED
+        sys.stdout.write(decision.redacted_messages or "")
+        return 0
+    blocked = False
     for result in engine.scan(text, args.direction):
+        blocked = blocked or result.action == "block"
         f = result.finding
         record: dict[str, object] = {
             "detector": f.detector,
@@ -212,7 +240,7 @@ def _scan(args: argparse.Namespace) -> int:
         if args.show_values:
             record["value"] = text[f.start : f.end]
         print(json.dumps(record))
-    return 0
+    return SCAN_BLOCKED if blocked else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

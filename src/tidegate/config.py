@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from tidegate.errors import ConfigError
+from tidegate.logs import get_logger
 from tidegate.ops.config import AuditConfig, LoggingConfig, MetricsConfig
 
 
@@ -53,7 +55,9 @@ class UpstreamConfig(_Strict):
         api_key_env: Name of an environment variable holding the key to send
             upstream. When unset, the client's own auth header passes through.
         timeouts: Connect and read timeouts.
-        max_connections: Size of the keep-alive connection pool.
+        max_connections: Requests in flight to this upstream at once, and the
+            size of its keep-alive connection pool. One more request is
+            answered HTTP 429 at once, never queued for a pooled connection.
         text_path: ``generic`` only: JSON path of the text in each streamed
             ``data:`` object and in a non-streamed body (``[text]`` for
             ``{"text": "..."}``; ``[choices, 0, text]`` for nested ones).
@@ -67,7 +71,7 @@ class UpstreamConfig(_Strict):
     format: Literal["openai", "anthropic", "generic"] = "openai"
     api_key_env: str | None = None
     timeouts: Timeouts = Timeouts()
-    max_connections: Annotated[int, Field(ge=1)] = 100
+    max_connections: Annotated[int, Field(ge=1)] = 1000
     text_path: Annotated[tuple[str | int, ...], Field(min_length=1)] = ("text",)
     forward_query: bool = False
 
@@ -114,13 +118,48 @@ class AuthConfig(_Strict):
 
 
 class LimitsConfig(_Strict):
-    """Request limits.
+    """Request limits: what one client can cost the gateway.
 
     Attributes:
         max_body_bytes: Largest accepted request body, in bytes (HTTP 413 above).
+        max_event_bytes: Longest SSE line, and largest SSE event (or
+            non-streamed body), accepted from an upstream, in bytes; a bigger
+            one ends the response with an ``upstream_protocol_error``
+            (memory stays bounded).
+        max_concurrent_streams: Completion requests (streamed or not) in
+            flight at once in the whole gateway; one more is answered HTTP 429
+            with ``Retry-After`` at once.
+        max_header_bytes: Largest request line plus headers, in bytes; a
+            larger header block gets HTTP 431 and the connection is closed.
+            16 KiB is h11's and Node's default.
+        header_timeout_s: Longest time, in seconds, from a connection's (or a
+            request's) first byte until its request headers are complete;
+            then HTTP 408 and the connection is closed (slowloris).
+        body_idle_timeout_s: Longest wait, in seconds, for the next piece of
+            a request body; then HTTP 408 in the endpoint's wire format.
+        keepalive_timeout_s: Idle seconds before an open keep-alive client
+            connection is closed (uvicorn's ``timeout_keep_alive``).
     """
 
     max_body_bytes: Annotated[int, Field(ge=1)] = 4 * 1024 * 1024
+    max_event_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
+    max_concurrent_streams: Annotated[int, Field(ge=1)] = 1000
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024
+    header_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    body_idle_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    keepalive_timeout_s: Annotated[int, Field(ge=1)] = 5
+
+
+class ShutdownConfig(_Strict):
+    """Graceful shutdown (SIGTERM).
+
+    Attributes:
+        drain_s: Seconds that open streams may run on after SIGTERM; the
+            streams still open then are ended with the format's termination
+            event (``gateway_shutting_down``).
+    """
+
+    drain_s: Annotated[float, Field(ge=0)] = 30.0
 
 
 class EmbeddedModelConfig(_Strict):
@@ -138,6 +177,7 @@ class EmbeddedModelConfig(_Strict):
 Strategy = Literal["end_only", "periodic", "sentence_boundary", "continuous"]
 Action = Literal["observe", "redact", "block"]
 Direction = Literal["input", "output", "both"]
+Mode = Literal["enforce", "monitor"]
 
 
 class StreamingConfig(_Strict):
@@ -226,6 +266,41 @@ class RedactionConfig(_Strict):
     placeholder: str = "[{entity_type}]"
 
 
+class TerminationConfig(_Strict):
+    """The error a policy block answers with, for clients written against other guards.
+
+    It shapes the JSON error of a blocked request (status ``http_status``)
+    and the in-stream error event that ends a blocked stream. The defaults
+    are tidegate's own; Anthropic-shaped errors keep the documented
+    ``invalid_request_error`` type and take ``code`` and ``message``.
+
+    Attributes:
+        code: The error's ``code`` (default ``input_blocked`` / ``output_blocked``).
+        type: The error's ``type``.
+        message: The error's ``message``; ``{policy}``, ``{event_id}`` and
+            ``{direction}`` are filled in (default: tidegate's sentence).
+        http_status: Status of a blocked non-streamed answer (a started
+            stream stays 200 and ends with the error event).
+    """
+
+    code: Annotated[str | None, Field(min_length=1)] = None
+    type: Annotated[str, Field(min_length=1)] = "content_policy_violation"
+    message: Annotated[str | None, Field(min_length=1)] = None
+    http_status: Annotated[int, Field(ge=400, le=599)] = 400
+
+    @field_validator("message")
+    @classmethod
+    def _known_fields(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(policy="p", event_id="e", direction="d")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"only {{policy}}, {{event_id}} and {{direction}} can be filled in ({exc})"
+                ) from None
+        return value
+
+
 class RouteConfig(_Strict):
     """Sends matching requests to an upstream, optionally with their own policies.
 
@@ -263,6 +338,7 @@ class TidegateConfig(_Strict):
             default. Empty means "start the embedded model".
         routes: Model-name and path-prefix routes to upstreams.
         limits: Request limits.
+        shutdown: Graceful shutdown.
         embedded: Settings of the embedded model server.
         streaming: Output evaluation strategy.
         policies: Guardrail policies (default: redact PII and block secrets,
@@ -272,6 +348,10 @@ class TidegateConfig(_Strict):
         fail_open: When a detector fails, let the text through (logged)
             instead of blocking it. Default false: guardrails fail closed.
         auth: Client keys; absent means no client authentication.
+        mode: ``enforce`` applies every policy's action; ``monitor`` (shadow
+            mode) turns every ``block`` and ``redact`` into ``observe``:
+            findings are recorded, no text is changed or held back.
+        termination: The error a block answers with (code, type, message, status).
         admin: Admin keys for ``/admin/*``; absent means those endpoints are 404.
         audit: The audit store.
         logging: Log level and format.
@@ -282,6 +362,7 @@ class TidegateConfig(_Strict):
     upstreams: tuple[UpstreamConfig, ...] = ()
     routes: tuple[RouteConfig, ...] = ()
     limits: LimitsConfig = LimitsConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
     embedded: EmbeddedModelConfig = EmbeddedModelConfig()
     streaming: StreamingConfig = StreamingConfig()
     policies: tuple[PolicyConfig, ...] = DEFAULT_POLICIES
@@ -289,6 +370,8 @@ class TidegateConfig(_Strict):
     redaction: RedactionConfig = RedactionConfig()
     fail_open: bool = False
     auth: AuthConfig | None = None
+    mode: Mode = "enforce"
+    termination: TerminationConfig = TerminationConfig()
     admin: AuthConfig | None = None
     audit: AuditConfig = AuditConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -391,8 +474,16 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+API_VERSION_PREFIX = "/v1"
+"""Added to an ``--upstream`` URL given without a path (OpenAI and Anthropic both serve ``/v1``)."""
+
+
 def parse_upstream_flag(flag: str) -> dict[str, str]:
     """Parse a ``--upstream NAME=URL`` command-line value.
+
+    A URL without a path (``https://api.openai.com``) gets the ``/v1``
+    version prefix, as other guards' CLIs take it; the addition is logged
+    (``upstream_version_prefix_added``). A URL with any path is kept as is.
 
     Raises:
         ConfigError: The value is not ``NAME=URL``.
@@ -400,6 +491,10 @@ def parse_upstream_flag(flag: str) -> dict[str, str]:
     name, sep, url = flag.partition("=")
     if not sep or not name or not url:
         raise ConfigError([f"--upstream: expected NAME=URL, got {flag!r}"])
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.path in ("", "/") and not parts.query:
+        url = url.rstrip("/") + API_VERSION_PREFIX
+        get_logger("config").info("upstream_version_prefix_added", upstream=name, base_url=url)
     return {"name": name, "base_url": url}
 
 
@@ -409,6 +504,7 @@ def load_config(
     listen: str | None = None,
     upstreams: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    streaming_strategy: str | None = None,
 ) -> TidegateConfig:
     """Build the configuration from a file, environment and flags.
 
@@ -423,6 +519,7 @@ def load_config(
         listen: ``--listen`` value.
         upstreams: ``--upstream`` values, ``NAME=URL`` each.
         environ: Environment to read (defaults to ``os.environ``).
+        streaming_strategy: ``--streaming-strategy`` value (``streaming.strategy``).
 
     Raises:
         ConfigError: Any invalid input.
@@ -449,4 +546,7 @@ def load_config(
             else:
                 added.append(parsed)
         data["upstreams"] = added + configured
+    streaming = data.get("streaming") or {}
+    if streaming_strategy and isinstance(streaming, dict):
+        data["streaming"] = {**streaming, "strategy": streaming_strategy}
     return parse_config(data)

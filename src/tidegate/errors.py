@@ -8,14 +8,21 @@
     │   ├── BadRequestError       malformed JSON or fields             400
     │   ├── AuthenticationError   missing or unknown tidegate key      401
     │   ├── PayloadTooLargeError  body over limits.max_body_bytes      413
-    │   └── NotFoundError         unknown route or model               404
+    │   ├── NotFoundError         unknown route or model               404
+    │   ├── RequestTimeoutError   the client stopped sending its body  408
+    │   └── ClientDisconnectedError  the client went away              499
+    ├── OverloadedError           too many requests in flight          429
+    ├── ShuttingDownError         the gateway stopped, mid-stream      503
     ├── UpstreamError             the upstream failed                  5xx
     │   ├── UpstreamUnreachableError  connect failed                   502
     │   ├── UpstreamTimeoutError      connect or read timeout          504
     │   └── UpstreamProtocolError     the upstream broke its protocol  502
     ├── PolicyViolation           a guardrail blocked the text         400
+    │                             (status, type, code, message: ``termination:``)
     ├── AuditUnavailableError     audit store down, on_failure: block  503
-    └── EmbeddedModelError        the embedded model server cannot start
+    ├── EmbeddedModelError        the embedded model server cannot start
+    └── BlockedError              an in-process SDK call was blocked
+                                  (:mod:`tidegate.sdk.decision`; carries the Decision)
 
 Each HTTP-facing error carries ``status``, ``error_type`` and ``code``; the
 wire-format adapter renders them in the client's own error shape, in one place.
@@ -24,6 +31,10 @@ wire-format adapter renders them in the client's own error shape, in one place.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tidegate.config import TerminationConfig
 
 
 class TidegateError(Exception):
@@ -42,6 +53,10 @@ class TidegateError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def headers(self) -> dict[str, str]:
+        """Extra HTTP response headers for this error (none by default)."""
+        return {}
 
 
 class ConfigError(TidegateError):
@@ -99,6 +114,56 @@ class NotFoundError(RequestError):
     code = "not_found"
 
 
+class RequestTimeoutError(RequestError):
+    """The client sent nothing for ``limits.body_idle_timeout_s`` while sending its body."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class ClientDisconnectedError(RequestError):
+    """The client closed its connection before its request was read.
+
+    Status 499 is nginx's "client closed request"; nobody is left to read it.
+    """
+
+    status = 499
+    code = "client_disconnected"
+
+
+class OverloadedError(TidegateError):
+    """Too many requests are in flight; the client should retry later.
+
+    Raised at ``limits.max_concurrent_streams`` (the whole gateway) or at an
+    upstream's ``max_connections``, at once: never after waiting in a queue.
+
+    Attributes:
+        retry_after_s: Seconds the client should wait, sent as ``Retry-After``.
+    """
+
+    status = 429
+    error_type = "rate_limit_error"
+    code = "gateway_overloaded"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        """``Retry-After`` in whole seconds (RFC 9110 section 10.2.3)."""
+        return {"retry-after": str(self.retry_after_s)}
+
+
+class ShuttingDownError(TidegateError):
+    """The gateway is shutting down and ended a stream its drain did not finish.
+
+    Sent as the stream's termination event once ``shutdown.drain_s`` has passed.
+    """
+
+    status = 503
+    code = "gateway_shutting_down"
+
+
 class UpstreamError(TidegateError):
     """The upstream did not give a usable answer."""
 
@@ -129,6 +194,9 @@ class UpstreamProtocolError(UpstreamError):
 class PolicyViolation(TidegateError):
     """A guardrail policy blocked the text.
 
+    Its ``code``, ``error_type``, ``message`` and ``status`` are tidegate's
+    unless a ``termination:`` config is given (:class:`~tidegate.config.TerminationConfig`).
+
     Attributes:
         policy: Name of the policy that blocked.
         event_id: Unique ID of this guard event, also written to the audit log.
@@ -138,12 +206,27 @@ class PolicyViolation(TidegateError):
     status = 400
     error_type = "content_policy_violation"
 
-    def __init__(self, policy: str, event_id: str, direction: str) -> None:
-        super().__init__(f"{direction} blocked by tidegate policy {policy!r} (event_id {event_id})")
+    def __init__(
+        self,
+        policy: str,
+        event_id: str,
+        direction: str,
+        termination: TerminationConfig | None = None,
+    ) -> None:
+        message = f"{direction} blocked by tidegate policy {policy!r} (event_id {event_id})"
+        self.code = f"{direction}_blocked"
+        if termination is not None:  # the configured ``termination:`` error
+            if termination.message is not None:
+                message = termination.message.format(
+                    policy=policy, event_id=event_id, direction=direction
+                )
+            self.code = termination.code or self.code
+            self.error_type = termination.type
+            self.status = termination.http_status
+        super().__init__(message)
         self.policy = policy
         self.event_id = event_id
         self.direction = direction
-        self.code = f"{direction}_blocked"
 
 
 class AuditUnavailableError(TidegateError):

@@ -25,6 +25,9 @@ UPSTREAM_FORMAT = {
     "responses": "openai",
     "anthropic": "anthropic",
     "generic": "generic",
+    "completions": "openai",
+    "embeddings": "openai",
+    "moderations": "openai",
 }
 
 

@@ -221,7 +221,7 @@ class SSEDecoder:
             if "\0" not in value:
                 self._last_id = value
                 self._own_id = value
-        elif name == "retry" and value.isascii() and value.isdigit():
+        elif name == "retry" and value.isascii() and value.isdigit() and len(value) <= 10:
             self._retry = int(value)
         else:  # other field names are ignored, as the spec requires, but not relayed
             self._clean = False

@@ -8,6 +8,10 @@ place. Requests are never retried here: a retried streaming request could
 replay tokens to the client. (aiohttp itself resends an idempotent request,
 such as ``GET /models``, once when a pooled keep-alive connection turns out to
 have been closed by the upstream; never a ``POST``.)
+
+``max_connections`` bounds the requests in flight to one upstream: one more is
+refused at once with HTTP 429 (:mod:`tidegate.slots`) instead of queueing for
+a pooled connection until the connect timeout (a 504 after 5 s).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tidegate.errors import (
     UpstreamTimeoutError,
     UpstreamUnreachableError,
 )
+from tidegate.slots import Slots
 
 # Request headers forwarded upstream: an allow-list, so that cookies,
 # X-Forwarded-*, hop-by-hop headers (RFC 9110 section 7.6.1) and anything else
@@ -94,6 +99,7 @@ class Upstream:
         env = os.environ if environ is None else environ
         self._api_key = env.get(config.api_key_env) if config.api_key_env else None
         self._session: aiohttp.ClientSession | None = None
+        self.slots = Slots(config.max_connections, f"upstream {config.name!r}")
 
     def _new_session(self) -> aiohttp.ClientSession:
         """The connection pool; needs the running event loop."""
@@ -170,29 +176,34 @@ class Upstream:
         off) drops its connection, which is how an upstream learns that its
         client went away.
 
+        The request holds one of the upstream's ``max_connections`` slots
+        until the response is closed, so the pool never makes it wait.
+
         Raises:
+            OverloadedError: ``max_connections`` requests are in flight already.
             UpstreamError: Connect failure, timeout or protocol error.
         """
         session = self._session
         if session is None:
             session = self._session = self._new_session()
-        try:
-            raw = await session.request(
-                method,
-                self.url(path),
-                headers=self.headers(headers),
-                data=content,
-                allow_redirects=False,
-            )
-        except _CLIENT_ERRORS as exc:
-            raise map_aiohttp_error(exc, self.name) from exc
-        try:
-            yield UpstreamResponse(raw.status, raw.headers, raw)
-        finally:
-            if raw.content.at_eof():
-                raw.release()
-            else:
-                raw.close()
+        with self.slots.hold():
+            try:
+                raw = await session.request(
+                    method,
+                    self.url(path),
+                    headers=self.headers(headers),
+                    data=content,
+                    allow_redirects=False,
+                )
+            except _CLIENT_ERRORS as exc:
+                raise map_aiohttp_error(exc, self.name) from exc
+            try:
+                yield UpstreamResponse(raw.status, raw.headers, raw)
+            finally:
+                if raw.content.at_eof():
+                    raw.release()
+                else:
+                    raw.close()
 
     async def aiter_bytes(self, response: UpstreamResponse) -> AsyncIterator[bytes]:
         """Iterate a response body as it arrives, mapping errors.
@@ -221,15 +232,35 @@ class Upstream:
             raise map_aiohttp_error(exc, self.name) from exc
 
     async def read_prefix(self, response: UpstreamResponse, limit: int) -> bytes:
-        """Read at most ``limit`` bytes of a response body, mapping errors.
+        """Read a response body to its end, or its first ``limit`` bytes if longer.
 
         Raises:
             UpstreamError: The upstream timed out or broke off mid-body.
         """
+        parts: list[bytes] = []
+        size = 0
         try:
-            return await response.raw.content.read(limit)
+            while size < limit:
+                part = await response.raw.content.read(limit - size)
+                if not part:
+                    break
+                parts.append(part)
+                size += len(part)
         except _CLIENT_ERRORS as exc:
             raise map_aiohttp_error(exc, self.name) from exc
+        return b"".join(parts)
+
+    async def read_capped(self, response: UpstreamResponse, limit: int) -> bytes:
+        """Read a whole response body of at most ``limit`` bytes.
+
+        Raises:
+            UpstreamProtocolError: The body is longer than ``limit`` bytes.
+            UpstreamError: The upstream timed out or broke off mid-body.
+        """
+        body = await self.read_prefix(response, limit + 1)
+        if len(body) > limit:
+            raise UpstreamProtocolError(f"upstream {self.name!r} sent a body over {limit} bytes")
+        return body
 
     async def aclose(self) -> None:
         """Close the connection pool (a later request opens a new one)."""

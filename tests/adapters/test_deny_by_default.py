@@ -281,3 +281,19 @@ def test_ambiguous_or_malformed_bodies_are_refused(raw: bytes) -> None:
     adapter = ADAPTERS["chat"]
     with pytest.raises(BadRequestError):
         guard_input(_input_engine(), adapter, adapter.parse_request(raw), raw)
+
+
+def test_the_release_queue_fails_closed_without_a_renderer() -> None:
+    from tidegate.adapters.release import ReleaseQueue
+    from tidegate.errors import TidegateError
+    from tidegate.guard.hook import PassThroughGuard
+
+    class Redacting(PassThroughGuard):
+        def push(self, channel: str, text: str) -> list[str]:
+            return [text.upper()]
+
+    queue = ReleaseQueue(Redacting())
+    event = queue.add(b"original bytes")  # no renderer
+    queue.text(event, "c", "secret", lambda value: None)
+    with pytest.raises(TidegateError):
+        queue.drain()

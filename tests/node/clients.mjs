@@ -11,7 +11,11 @@ async function openaiChat() {
   const stream = await client.chat.completions.create({
     model: "m", messages: [{ role: "user", content: "hi" }], stream: true,
   });
-  for await (const chunk of stream) out.text += chunk.choices[0]?.delta?.content ?? "";
+  for await (const chunk of stream) {
+    out.text += chunk.choices[0]?.delta?.content ?? "";
+    const finish = chunk.choices[0]?.finish_reason;
+    if (scenario === "openai-finish" && finish) (out.finish ??= []).push(finish);
+  }
 }
 
 async function anthropicMessages() {

@@ -24,6 +24,14 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     """Run ``app`` under uvicorn on a free loopback port; yield its base URL."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    with serve_config_in_thread(config) as url:
+        yield url
+
+
+@contextmanager
+def serve_config_in_thread(config: uvicorn.Config) -> Iterator[str]:
+    """Run a uvicorn server with this config (host and port set); yield its base URL."""
+    port = config.port
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

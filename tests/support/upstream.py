@@ -2,7 +2,8 @@
 
 Each test sets ``upstream.script`` to a :class:`Script`, then sends requests
 through the gateway. The upstream records what it received and whether its
-client (the gateway) went away before the response ended.
+client (the gateway) went away before the response ended (``disconnected``,
+and ``disconnects`` counts them, while delayed or streaming).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class Script:
         json_body: Body for a non-streaming answer (or an error answer).
         raw_body: Raw body bytes (wins over json_body).
         content_type: Response content type for non-SSE answers.
-        delay_s: Sleep before the answer starts (to provoke timeouts).
+        delay_s: Sleep before the answer starts (to provoke timeouts); a
+            client that goes away meanwhile is noticed and counted.
         gate: Called before sending piece k (k >= 1); may block (in a
             worker thread) until the test allows the next piece.
         die_after: Abort the connection after this many pieces.
@@ -109,13 +111,28 @@ class ScriptedUpstream:
         self.script = Script()
         self.requests: list[dict[str, Any]] = []
         self.disconnected = threading.Event()
+        self.disconnects = 0
         self.finished = threading.Event()
 
     def reset(self, script: Script) -> None:
         self.script = script
         self.requests.clear()
         self.disconnected.clear()
+        self.disconnects = 0
         self.finished.clear()
+
+    def _client_gone(self) -> None:
+        self.disconnects += 1  # only ever changed on the server's event loop
+        self.disconnected.set()
+
+    async def _sleep_unless_gone(self, receive: Receive, seconds: float) -> bool:
+        """Sleep ``seconds``; False (counted) if the client went away meanwhile."""
+        with anyio.move_on_after(seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            self._client_gone()
+            return False
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -143,6 +160,7 @@ class ScriptedUpstream:
                 "client": scope.get("client"),
                 "headers": headers,
                 "body": body,
+                "received_at": time.monotonic(),
             }
         )
         script = self.script
@@ -153,8 +171,8 @@ class ScriptedUpstream:
             }
             await _send_json(send, 200, models)
             return
-        if script.delay_s:
-            await anyio.sleep(script.delay_s)
+        if script.delay_s and not await self._sleep_unless_gone(receive, script.delay_s):
+            return
         wants_stream = body and json.loads(body).get("stream")
         if not wants_stream or script.status >= 400 or not script.events:
             if script.raw_body is not None:
@@ -176,7 +194,7 @@ class ScriptedUpstream:
             async def watch() -> None:
                 msg: Message = await receive()
                 if msg["type"] == "http.disconnect":
-                    self.disconnected.set()
+                    self._client_gone()
                     tg.cancel_scope.cancel()
 
             tg.start_soon(watch)

@@ -26,51 +26,80 @@ token; its ``bytes`` follow the released token. When a text leaf changes, the
 nearest enclosing object that carries ``logprobs`` has them emptied: their
 tokens spell the original text.
 
-Paths are tuples of keys, ``"*"`` for a list position; a trailing ``"**"`` in
-``numbers`` matches any suffix (``("usage", "**")``).
+A table is written as dotted paths (``"*"`` for a list position; a trailing
+``.**`` in ``numbers`` covers every number below) and compiled into a tree of
+:class:`Node`, so the walk follows the tree instead of hashing paths.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tidegate.errors import BadRequestError
 
-Path = tuple[str, ...]
 Container = dict[str, Any] | list[Any]
 TextSink = Callable[[str, str, Container, Any, "dict[str, Any] | None"], None]
 """Receives one text leaf: ``(channel, text, container, key, logprobs_owner)``."""
-AtomGuard = Callable[[str, Path], str]
-"""Guards one structural string in one shot: ``(value, path) -> value to send``."""
+AtomGuard = Callable[[str, str], str]
+"""Guards one structural string in one shot: ``(value, dotted path) -> value to send``."""
 
 MAX_DEPTH = 128
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _path(spec: str) -> Path:
-    return tuple(spec.split("."))
+class Node:
+    """One position in a format's field tree, with what is structural there.
+
+    Attributes:
+        dotted: The position's path, dotted (``"choices.*.delta.role"``): the
+            channel name of a text leaf here.
+        enum: Allowed values of a structural string here, or None.
+        atom: A string here is a structural atom.
+        number: A number here is structural.
+        numbers_below: Every number at or below here is structural.
+        children: Known keys below this position.
+        item: The position of this list's items, if known.
+    """
+
+    __slots__ = ("atom", "children", "dotted", "enum", "item", "number", "numbers_below")
+
+    def __init__(self, dotted: str, *, numbers_below: bool = False) -> None:
+        self.dotted = dotted
+        self.enum: frozenset[str] | None = None
+        self.atom = False
+        self.number = numbers_below
+        self.numbers_below = numbers_below
+        self.children: dict[str, Node] = {}
+        self.item: Node | None = None
+
+    def child(self, name: str) -> Node:
+        """The node of key ``name`` (``"*"``: a list item); a fresh one if unknown.
+
+        Unknown positions are not added to the tree: its size stays that of
+        the table, whatever a peer sends.
+        """
+        known = self.item if name == "*" else self.children.get(name)
+        if known is not None:
+            return known
+        dotted = f"{self.dotted}.{name}" if self.dotted else name
+        return Node(dotted, numbers_below=self.numbers_below)
 
 
 @dataclass(frozen=True, slots=True)
 class FieldTable:
-    """The structural fields of one wire format.
+    """The structural fields of one wire format, compiled into a tree of :class:`Node`.
 
     Attributes:
-        enums: Path -> allowed values of a structural string.
-        atoms: Paths of structural strings checked one shot (ids, names).
-        numbers: Paths of structural numbers (``"**"`` suffix: any below).
+        root: The tree's root (the JSON document).
         known_keys: Object keys that are never checked as atoms: every key
             named in the table, plus the format's known text and container keys.
     """
 
-    enums: Mapping[Path, frozenset[str]]
-    atoms: frozenset[Path]
-    numbers: frozenset[Path]
+    root: Node
     known_keys: frozenset[str]
-    _number_prefixes: frozenset[Path] = field(default=frozenset())
 
     @classmethod
     def of(
@@ -86,36 +115,69 @@ class FieldTable:
         Args:
             enums: ``{"choices.*.finish_reason": ["stop", ...]}``.
             atoms: Whitespace-separated dotted paths of atoms.
-            numbers: Whitespace-separated dotted paths of structural numbers.
+            numbers: Whitespace-separated dotted paths of structural numbers
+                (a trailing ``.**``: every number below).
             keys: Whitespace-separated extra known keys (text and container keys).
         """
-        enum_map = {_path(k): frozenset(v) for k, v in enums.items()}
-        atom_set = frozenset(_path(p) for p in atoms.split())
-        number_set = frozenset(_path(p) for p in numbers.split())
+        root = Node("")
         known = set(keys.split())
-        for path in (*enum_map, *atom_set, *number_set):
-            known.update(part for part in path if part not in ("*", "**"))
-        return cls(
-            enum_map,
-            atom_set,
-            number_set,
-            frozenset(known),
-            frozenset(p[:-1] for p in number_set if p and p[-1] == "**"),
-        )
 
-    def is_number(self, path: Path) -> bool:
-        """Whether a number at ``path`` is structural."""
-        if path in self.numbers:
-            return True
-        return any(path[: len(p)] == p for p in self._number_prefixes)
+        def node_at(path: str) -> Node:
+            node = root
+            for name in path.split("."):
+                if name != "*":
+                    known.add(name)
+                nxt = node.item if name == "*" else node.children.get(name)
+                if nxt is None:
+                    nxt = node.child(name)
+                    if name == "*":
+                        node.item = nxt
+                    else:
+                        node.children[name] = nxt
+                node = nxt
+            return node
+
+        for path, values in enums.items():
+            node_at(path).enum = frozenset(values)
+        for path in atoms.split():
+            node_at(path).atom = True
+        for path in numbers.split():
+            if path.endswith(".**"):
+                _mark_numbers_below(node_at(path.removesuffix(".**")))
+            else:
+                node_at(path).number = True
+        return cls(root, frozenset(known))
+
+    def enums(self) -> dict[str, frozenset[str]]:
+        """Every enum field, by dotted path (to build one table from another)."""
+        found: dict[str, frozenset[str]] = {}
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
+            if node.enum is not None:
+                found[node.dotted] = node.enum
+            stack.extend(node.children.values())
+            if node.item is not None:
+                stack.append(node.item)
+        return found
+
+
+def _mark_numbers_below(node: Node) -> None:
+    node.number = node.numbers_below = True
+    for child in node.children.values():
+        _mark_numbers_below(child)
+    if node.item is not None:
+        _mark_numbers_below(node.item)
 
 
 class FieldWalker:
     """Walks a JSON value and guards every leaf the table does not call structural.
 
+    One walker serves one response (or one request body); it holds no
+    per-event state besides the :attr:`mutated` flag.
+
     Args:
         table: The format's structural fields.
-        sink: Receives each text leaf (see :data:`TextSink`).
         atom: Guards a structural string in one shot.
         check_surrogates: Refuse lone UTF-16 surrogates (client bodies).
         concrete: Name channels with list positions (``messages.3.content``)
@@ -125,24 +187,27 @@ class FieldWalker:
     def __init__(
         self,
         table: FieldTable,
-        sink: TextSink,
         atom: AtomGuard,
         *,
         check_surrogates: bool = False,
         concrete: bool = False,
     ) -> None:
         self.table = table
-        self._concrete = concrete
-        self._sink = sink
         self._atom = atom
         self._surrogates = check_surrogates
+        self._concrete = concrete
+        self._known = table.known_keys
         self.mutated = False  # an atom, number or key was changed in place
+        self._sink: TextSink = _no_sink
+        self._claimed: frozenset[tuple[int, Any]] | set[tuple[int, Any]] = frozenset()
+        self._prefix = ""
 
     def walk(
         self,
         value: Any,
+        sink: TextSink,
         *,
-        path: Path = (),
+        node: Node | None = None,
         prefix: str = "",
         claimed: frozenset[tuple[int, Any]] | set[tuple[int, Any]] = frozenset(),
         skip: Iterable[str] = (),
@@ -151,7 +216,8 @@ class FieldWalker:
 
         Args:
             value: The decoded JSON object or array; changed in place.
-            path: The path of ``value`` in its document.
+            sink: Receives each text leaf.
+            node: The position of ``value`` in the table (default: the root).
             prefix: Channel prefix (``"0:"`` for choice 0).
             claimed: ``(id(container), key)`` pairs the adapter already guards.
             skip: Top-level keys of ``value`` not to walk (handled elsewhere).
@@ -161,62 +227,67 @@ class FieldWalker:
                 surrogate in a client body.
             PolicyViolation: A block policy matched.
         """
-        self._claimed = claimed
+        self._sink, self._claimed, self._prefix = sink, claimed, prefix
+        node = node or self.table.root
         if isinstance(value, dict):
-            self._dict(value, path, path, prefix, None, frozenset(skip), len(path))
+            self._dict(value, node, node.dotted, None, frozenset(skip), 0)
         elif isinstance(value, list):
-            self._list(value, path, path, prefix, None, len(path))
+            self._list(value, node, node.dotted, None, 0)
+
+    def node(self, path: str) -> Node:
+        """The table's node at a dotted path (``"choices.*"``)."""
+        node = self.table.root
+        for name in path.split("."):
+            node = node.child(name)
+        return node
 
     def _value(
         self,
         value: Any,
-        path: Path,
-        where: Path,
-        prefix: str,
+        node: Node,
+        where: str,
         container: Container,
         key: Any,
         owner: dict[str, Any] | None,
         depth: int,
     ) -> None:
-        if isinstance(value, str):
-            self._string(value, path, where, prefix, container, key, owner)
-        elif isinstance(value, dict):
-            self._dict(value, path, where, prefix, owner, frozenset(), depth + 1)
-        elif isinstance(value, list):
-            self._list(value, path, where, prefix, owner, depth + 1)
-        elif (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and not self.table.is_number(path)
-        ):
+        kind = type(value)
+        if kind is str:
+            self._string(value, node, where, container, key, owner)
+        elif kind is dict:
+            self._dict(value, node, where, owner, frozenset(), depth + 1)
+        elif kind is list:
+            self._list(value, node, where, owner, depth + 1)
+        elif (kind is int or kind is float) and not node.number:
             text = str(value)
             guarded = self._atom(text, where)
             if guarded != text:
                 container[key] = guarded
                 self.mutated = True
+        elif kind not in _SCALARS:  # a subclass from a custom JSON decoder: be strict
+            raise BadRequestError(f"unexpected JSON value of type {kind.__name__}")
 
     def _list(
         self,
         items: list[Any],
-        path: Path,
-        where: Path,
-        prefix: str,
+        node: Node,
+        where: str,
         owner: dict[str, Any] | None,
         depth: int,
     ) -> None:
         if depth > MAX_DEPTH:
             raise BadRequestError(f"JSON nested deeper than {MAX_DEPTH} levels")
-        item_path = (*path, "*")
-        for i, item in enumerate(items):
-            item_where = (*where, str(i)) if self._concrete else item_path
-            self._value(item, item_path, item_where, prefix, items, i, owner, depth)
+        item = node.child("*")
+        concrete = self._concrete
+        for i, value in enumerate(items):
+            item_where = f"{where}.{i}" if concrete else item.dotted
+            self._value(value, item, item_where, items, i, owner, depth)
 
     def _dict(
         self,
         obj: dict[str, Any],
-        path: Path,
-        where: Path,
-        prefix: str,
+        node: Node,
+        where: str,
         owner: dict[str, Any] | None,
         skip: frozenset[str],
         depth: int,
@@ -226,28 +297,48 @@ class FieldWalker:
         if "logprobs" in obj:
             owner = obj
         token = obj.get("token")
-        logprob_entry = isinstance(token, str) and isinstance(obj.get("bytes"), list)
+        logprob_entry = type(token) is str and type(obj.get("bytes")) is list
         renames: dict[str, str] = {}
-        known = self.table.known_keys
         claimed = self._claimed
+        oid = id(obj) if claimed else 0
+        concrete = self._concrete
+        children = node.children
         for key, value in obj.items():
-            if key in skip or (claimed and (id(obj), key) in claimed):
+            if (skip and key in skip) or (claimed and (oid, key) in claimed):
                 continue
-            name = key if key in known else "?"
-            if name == "?":
-                if self._surrogates:
-                    self._check_surrogates(key)
-                new_key = self._atom(key, (*where, "?"))
-                if new_key != key:
-                    renames[key] = new_key
-            child = (*path, name)
-            child_where = (*where, name) if self._concrete else child
+            child = children.get(key)
+            if child is None:
+                if key in self._known:
+                    child = node.child(key)
+                else:
+                    if self._surrogates:
+                        self._check_surrogates(key)
+                    unknown_where = f"{where}.?" if where else "?"
+                    new_key = self._atom(key, unknown_where)
+                    if new_key != key:
+                        renames[key] = new_key
+                    child = node.child("?")
+            if concrete:
+                name = child.dotted.rpartition(".")[2]
+                child_where = f"{where}.{name}" if where else name
+            else:
+                child_where = child.dotted
             if logprob_entry and key == "bytes":
                 continue  # follows the token (see set_leaf)
-            if logprob_entry and key == "token" and token:
-                self._sink(_channel(prefix, child_where), token, obj, _TOKEN, owner)
+            if logprob_entry and key == "token":
+                if token:
+                    self._sink(self._prefix + "~" + child_where, token, obj, TOKEN_KEY, owner)
                 continue
-            self._value(value, child, child_where, prefix, obj, key, owner, depth)
+            # fast paths for the common structural leaves, without a call
+            kind = type(value)
+            if kind is str:
+                if (child.enum is not None and value in child.enum) or not (
+                    value or self._surrogates
+                ):
+                    continue
+            elif value is None or kind is bool or ((kind is int or kind is float) and child.number):
+                continue
+            self._value(value, child, child_where, obj, key, owner, depth)
         if renames:
             items = [(renames.get(k, k), v) for k, v in obj.items()]
             obj.clear()
@@ -257,27 +348,25 @@ class FieldWalker:
     def _string(
         self,
         value: str,
-        path: Path,
-        where: Path,
-        prefix: str,
+        node: Node,
+        where: str,
         container: Container,
         key: Any,
         owner: dict[str, Any] | None,
     ) -> None:
         if self._surrogates:
             self._check_surrogates(value)
-        table = self.table
-        allowed = table.enums.get(path)
-        if allowed is not None and value in allowed:
+        enum = node.enum
+        if enum is not None and value in enum:
             return
-        if path in table.atoms:
+        if node.atom:
             guarded = self._atom(value, where)
             if guarded != value:
                 container[key] = guarded
                 self.mutated = True
             return
         if value:
-            self._sink(_channel(prefix, where), value, container, key, owner)
+            self._sink(self._prefix + "~" + where, value, container, key, owner)
 
     @staticmethod
     def _check_surrogates(text: str) -> None:
@@ -285,99 +374,14 @@ class FieldWalker:
             raise BadRequestError("JSON string contains a lone UTF-16 surrogate")
 
 
-_TOKEN = object()
+_SCALARS = (bool, type(None), int, float)
+
+
+def _no_sink(
+    channel: str, text: str, container: Container, key: Any, owner: dict[str, Any] | None
+) -> None:
+    raise AssertionError("FieldWalker.walk sets the sink")
+
+
+TOKEN_KEY = object()
 """Key marker: the ``token`` of a logprobs entry (its ``bytes`` follow it)."""
-
-
-def _channel(prefix: str, path: Path) -> str:
-    return prefix + "~" + ".".join(path)
-
-
-def set_leaf(container: Container, key: Any, value: str, owner: dict[str, Any] | None) -> None:
-    """Write a released text back into its container.
-
-    A logprobs ``token`` (key :data:`_TOKEN`) also rewrites its ``bytes``.
-    A changed text empties the logprobs of ``owner``, if any.
-
-    Args:
-        container: The object or array that holds the leaf.
-        key: Its key or index, or the token marker.
-        value: The released (possibly redacted) text.
-        owner: The nearest enclosing object with a ``logprobs`` field.
-    """
-    if key is _TOKEN:
-        assert isinstance(container, dict)
-        container["token"] = value
-        container["bytes"] = list(value.encode())
-    else:
-        container[key] = value
-    if owner is not None:
-        empty_logprobs(owner)
-
-
-def empty_logprobs(owner: dict[str, Any]) -> None:
-    """Empty ``owner["logprobs"]``: lists become ``[]``, an object's lists too."""
-    logprobs = owner.get("logprobs")
-    if isinstance(logprobs, list):
-        owner["logprobs"] = []
-    elif isinstance(logprobs, dict):
-        for key, value in logprobs.items():
-            if isinstance(value, list):
-                logprobs[key] = []
-
-
-class AtomCache:
-    """One-shot guarding of structural strings, cached per response.
-
-    Args:
-        guard_text: Guards one whole text: ``(text, channel) -> text``.
-    """
-
-    def __init__(self, guard_text: Callable[[str, str], str]) -> None:
-        self._guard_text = guard_text
-        self._cache: dict[str, str] = {}
-
-    def __call__(self, value: str, path: Path) -> str:
-        """The guarded value (raises what ``guard_text`` raises)."""
-        cached = self._cache.get(value)
-        if cached is None:
-            cached = self._guard_text(value, "=" + ".".join(path))
-            self._cache[value] = cached
-        return cached
-
-
-def guard_input_body(
-    body: dict[str, Any], table: FieldTable, guard_text: Callable[[str, str], str]
-) -> bool:
-    """Guard every non-structural string of a client request body, in place.
-
-    Each text leaf is guarded whole, on the channel of its dotted path
-    (``"messages.3.content"``; ``?`` for a key the format does not know);
-    atoms, unknown keys and unknown numbers too.
-
-    Args:
-        body: The parsed request body.
-        table: The format's structural request fields.
-        guard_text: The engine's input guard: ``(text, channel) -> text``.
-
-    Returns:
-        Whether anything was changed.
-
-    Raises:
-        BadRequestError: Too deeply nested, or a lone surrogate.
-        PolicyViolation: An input block policy matched.
-    """
-    changed = False
-
-    def sink(
-        channel: str, text: str, container: Container, key: Any, owner: dict[str, Any] | None
-    ) -> None:
-        nonlocal changed
-        guarded = guard_text(text, channel.removeprefix("~"))
-        if guarded != text:
-            set_leaf(container, key, guarded, None)
-            changed = True
-
-    walker = FieldWalker(table, sink, AtomCache(guard_text), check_surrogates=True, concrete=True)
-    walker.walk(body)
-    return changed or walker.mutated

@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tidegate.adapters.base import InputGuard, ParsedRequest, dumps, event_object, parse_json_object
-from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.fields import FieldTable
+from tidegate.adapters.leaf_guard import guard_input_body
 from tidegate.adapters.openai_chat import CHAT_REQUEST_TABLE, openai_error_body
 from tidegate.adapters.release import QueuedTranslator, guard_body
 from tidegate.errors import TidegateError
@@ -36,7 +37,7 @@ GENERIC_TABLE = FieldTable.of(
 """Structural fields of a generic event or body: few; every other string is text."""
 
 GENERIC_REQUEST_TABLE = FieldTable.of(
-    enums={".".join(path): values for path, values in CHAT_REQUEST_TABLE.enums.items()},
+    enums=CHAT_REQUEST_TABLE.enums(),
     atoms="model",
     numbers="temperature top_p max_tokens max_new_tokens n seed top_k",
     keys=" ".join(CHAT_REQUEST_TABLE.known_keys) + " prompt input",

@@ -23,7 +23,8 @@ from tidegate.adapters.base import (
     event_object,
     parse_messages_request,
 )
-from tidegate.adapters.fields import FieldTable, guard_input_body, set_leaf
+from tidegate.adapters.fields import FieldTable
+from tidegate.adapters.leaf_guard import guard_input_body, set_leaf
 from tidegate.adapters.release import PendingEvent, QueuedTranslator, guard_body
 from tidegate.errors import PolicyViolation, TidegateError
 from tidegate.guard.hook import StreamGuard
@@ -123,10 +124,23 @@ def openai_error_body(exc: TidegateError) -> dict[str, Any]:
 
 
 class OpenAIChatTranslator(QueuedTranslator):
-    """Rewrites one Chat Completions event stream through a guard."""
+    """Rewrites one Chat Completions event stream through a guard.
+
+    A block ends the stream as OpenAI and Azure OpenAI end a filtered one:
+    a last chunk with ``finish_reason: "content_filter"`` for each open
+    choice (one the upstream started and whose end the guard has not
+    passed), then the error event and ``[DONE]``.
+    """
 
     table = CHAT_TABLE
     event_names = frozenset({None, "message", "error"})
+    chunk_object = "chat.completion.chunk"
+    """The ``object`` of the format's chunks (the content-filter chunk's too)."""
+
+    def __init__(self, guard: StreamGuard) -> None:
+        super().__init__(guard)
+        # Open choices: index -> the chunk envelope (id, created, model) last seen.
+        self._open: dict[int, dict[str, Any]] = {}
 
     def on_event(self, event: ServerSentEvent) -> list[bytes]:
         """Translate one upstream event (see :class:`StreamTranslator`)."""
@@ -147,8 +161,9 @@ class OpenAIChatTranslator(QueuedTranslator):
                 if isinstance(choice, dict):
                     self._guard_choice(pending, choice)
                 else:
-                    self._walk(pending, choice, path=("choices", "*"))
+                    self._walk(pending, choice, path="choices.*")
             self._walk(pending, obj, skip=("choices",))
+            self._track_open(obj, choices)  # after the walk: the envelope is guarded
         else:
             self._walk(pending, obj)
         if "error" in obj and "choices" not in obj:
@@ -157,9 +172,23 @@ class OpenAIChatTranslator(QueuedTranslator):
         return queue.drain()
 
     def error_events(self, exc: TidegateError) -> list[bytes]:
-        """``data: {"error": ...}`` then ``data: [DONE]``; held events are dropped."""
+        """``data: {"error": ...}`` then ``data: [DONE]``; held events are dropped.
+
+        A block (:class:`PolicyViolation`) first finishes each open choice
+        with ``finish_reason: "content_filter"``.
+        """
         self._terminated = True
-        return [encode_event(dumps(openai_error_body(exc))), DONE]
+        finish = []
+        if isinstance(exc, PolicyViolation):
+            for index, envelope in sorted(self._open.items()):
+                choice = self._filtered_choice(index)
+                chunk = {**envelope, "object": self.chunk_object, "choices": [choice]}
+                finish.append(encode_event(dumps(chunk)))
+        return [*finish, encode_event(dumps(openai_error_body(exc))), DONE]
+
+    def _filtered_choice(self, index: int) -> dict[str, Any]:
+        """The choice of a content-filter chunk."""
+        return {"index": index, "delta": {}, "finish_reason": "content_filter"}
 
     def _guard_choice(self, pending: PendingEvent, choice: dict[str, Any]) -> None:
         queue = self._queue
@@ -187,11 +216,27 @@ class OpenAIChatTranslator(QueuedTranslator):
                     channel = f"{prefix}tool:{k if isinstance(k, int) else 0}"
                     setter = _setter(choice, fn, "arguments")
                     queue.text(pending, channel, fn["arguments"], setter, (fn, "arguments"))
-        self._walk(pending, choice, path=("choices", "*"), prefix=prefix)
+        self._walk(pending, choice, path="choices.*", prefix=prefix)
         if choice.get("finish_reason") is not None:
             for channel in queue.channels():
                 if channel.startswith(prefix):
                     queue.end(channel)
+
+    def _track_open(self, obj: dict[str, Any], choices: list[Any]) -> None:
+        """Note which choices are open once an event's text passed the guard.
+
+        A choice whose end raised a block is never marked finished: the
+        client never got its ``finish_reason``.
+        """
+        envelope: dict[str, Any] = {k: obj[k] for k in ("id", "created", "model") if k in obj}
+        for choice in choices:
+            index = choice.get("index", 0) if isinstance(choice, dict) else None
+            if not isinstance(index, int) or isinstance(index, bool):
+                continue
+            if choice.get("finish_reason") is None:
+                self._open[index] = envelope
+            else:
+                self._open.pop(index, None)
 
 
 def _setter(choice: dict[str, Any], container: dict[str, Any], key: str) -> Any:

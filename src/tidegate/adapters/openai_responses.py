@@ -31,184 +31,25 @@ event is therefore the documented ``error`` event (``type``, ``code``,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from types import MappingProxyType
 from typing import Any
 
 from tidegate.adapters.base import InputGuard, ParsedRequest, dumps, event_object, parse_json_object
-from tidegate.adapters.fields import FieldTable, guard_input_body
+from tidegate.adapters.leaf_guard import guard_input_body
 from tidegate.adapters.openai_chat import openai_error_body
 from tidegate.adapters.release import PendingEvent, QueuedTranslator, guard_body
+from tidegate.adapters.responses_tables import (
+    DELTAS,
+    DONES,
+    EVENTS,
+    PARTS,
+    RESPONSES_REQUEST_TABLE,
+    RESPONSES_TABLE,
+    TERMINAL,
+)
 from tidegate.errors import BadRequestError, TidegateError, UpstreamProtocolError
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
 
-# Delta event -> (channel kind, index field or None).
-_DELTAS = MappingProxyType(
-    {
-        "response.output_text.delta": ("text", "content_index"),
-        "response.refusal.delta": ("refusal", "content_index"),
-        "response.function_call_arguments.delta": ("args", None),
-        "response.custom_tool_call_input.delta": ("input", None),
-        "response.reasoning_text.delta": ("reasoning", "content_index"),
-        "response.reasoning_summary_text.delta": ("summary", "summary_index"),
-        "response.mcp_call_arguments.delta": ("mcp_args", None),
-        "response.code_interpreter_call_code.delta": ("code", None),
-    }
-)
-# Done event -> (channel kind, index field or None, whole-text field).
-_DONES = MappingProxyType(
-    {
-        "response.output_text.done": ("text", "content_index", "text"),
-        "response.refusal.done": ("refusal", "content_index", "refusal"),
-        "response.function_call_arguments.done": ("args", None, "arguments"),
-        "response.custom_tool_call_input.done": ("input", None, "input"),
-        "response.reasoning_text.done": ("reasoning", "content_index", "text"),
-        "response.reasoning_summary_text.done": ("summary", "summary_index", "text"),
-        "response.mcp_call_arguments.done": ("mcp_args", None, "arguments"),
-        "response.code_interpreter_call_code.done": ("code", None, "code"),
-    }
-)
-# Content part type -> (channel kind, text field).
-_PARTS = MappingProxyType(
-    {
-        "output_text": ("text", "text"),
-        "refusal": ("refusal", "refusal"),
-        "reasoning_text": ("reasoning", "text"),
-        "summary_text": ("summary", "text"),
-    }
-)
-_TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
-_EVENTS = frozenset(
-    {
-        *_DELTAS,
-        *_DONES,
-        *_TERMINAL,
-        "response.created",
-        "response.queued",
-        "response.in_progress",
-        "response.output_item.added",
-        "response.output_item.done",
-        "response.content_part.added",
-        "response.content_part.done",
-        "response.output_text.annotation.added",
-        "response.reasoning_summary_part.added",
-        "response.reasoning_summary_part.done",
-        *(
-            f"response.{call}.{state}"
-            for call in ("file_search_call", "web_search_call", "code_interpreter_call")
-            for state in ("in_progress", "searching", "interpreting", "completed")
-        ),
-        *(
-            f"response.{call}.{state}"
-            for call in ("mcp_call", "mcp_list_tools")
-            for state in ("in_progress", "completed", "failed")
-        ),
-        *(
-            f"response.image_generation_call.{state}"
-            for state in ("in_progress", "generating", "partial_image", "completed")
-        ),
-        "error",
-    }
-)
-_STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete", "searching")
-_ITEM_TYPES = (
-    "message",
-    "function_call",
-    "reasoning",
-    "file_search_call",
-    "web_search_call",
-    "computer_call",
-    "custom_tool_call",
-    "mcp_call",
-    "mcp_list_tools",
-    "image_generation_call",
-    "code_interpreter_call",
-)
-_PART_TYPES = ("output_text", "refusal", "reasoning_text", "summary_text")
-
-
-def _response_paths(*roots: str) -> dict[str, tuple[str, ...]]:
-    """The enum fields of a ``response`` object and its items, under each root."""
-    enums: dict[str, tuple[str, ...]] = {}
-    for root in roots:
-        for out in (f"{root}output.*.", "item." if root == "" else None):
-            if out is None:
-                continue
-            enums[f"{out}type"] = _ITEM_TYPES
-            enums[f"{out}status"] = _STATUSES
-            enums[f"{out}role"] = ("assistant",)
-            enums[f"{out}content.*.type"] = _PART_TYPES
-            enums[f"{out}summary.*.type"] = ("summary_text",)
-        enums[f"{root}status"] = _STATUSES
-        enums[f"{root}object"] = ("response",)
-        enums[f"{root}incomplete_details.reason"] = ("max_output_tokens", "content_filter")
-        enums[f"{root}text.format.type"] = ("text", "json_schema", "json_object")
-        enums[f"{root}tool_choice"] = ("auto", "none", "required")
-        enums[f"{root}truncation"] = ("auto", "disabled")
-        enums[f"{root}service_tier"] = ("auto", "default", "flex", "scale", "priority")
-        enums[f"{root}reasoning.effort"] = ("minimal", "low", "medium", "high")
-        enums[f"{root}reasoning.summary"] = ("auto", "concise", "detailed")
-    return enums
-
-
-_ID_ATOMS = "id model previous_response_id"
-_ITEM_ATOMS = "id call_id name encrypted_content"
-RESPONSES_TABLE = FieldTable.of(
-    enums={"type": tuple(_EVENTS), "part.type": _PART_TYPES, **_response_paths("", "response.")},
-    atoms=" ".join(
-        [
-            "item_id",
-            *(f"{root}{a}" for root in ("", "response.") for a in _ID_ATOMS.split()),
-            *(
-                f"{out}{a}"
-                for out in ("item.", "output.*.", "response.output.*.")
-                for a in _ITEM_ATOMS.split()
-            ),
-        ]
-    ),
-    numbers="""
-        sequence_number output_index content_index summary_index annotation_index
-        created_at completed_at temperature top_p max_output_tokens usage.**
-        response.created_at response.completed_at response.temperature response.top_p
-        response.max_output_tokens response.usage.** logprobs.*.logprob
-        logprobs.*.top_logprobs.*.logprob part.logprobs.*.logprob
-    """,
-    keys="""
-        response output item part content summary delta text refusal arguments input
-        logprobs token bytes top_logprobs annotations usage error instructions tools code
-        message param
-    """,
-)
-"""Structural fields of Responses stream events and of a ``response`` body."""
-
-RESPONSES_REQUEST_TABLE = FieldTable.of(
-    enums={
-        "input.*.role": ("user", "assistant", "system", "developer"),
-        "input.*.type": (*_ITEM_TYPES, "function_call_output", "custom_tool_call_output"),
-        "input.*.content.*.type": (
-            "input_text",
-            "input_image",
-            "input_file",
-            "input_audio",
-            *_PART_TYPES,
-        ),
-        "input.*.status": _STATUSES,
-        "tools.*.type": ("function", "custom", "web_search", "file_search", "mcp"),
-        "tool_choice": ("auto", "none", "required"),
-        "text.format.type": ("text", "json_schema", "json_object"),
-        "reasoning.effort": ("minimal", "low", "medium", "high"),
-        "truncation": ("auto", "disabled"),
-        "service_tier": ("auto", "default", "flex", "scale", "priority"),
-    },
-    atoms="model previous_response_id input.*.id input.*.call_id input.*.name tools.*.name",
-    numbers="temperature top_p max_output_tokens top_logprobs",
-    keys="""
-        input instructions role content type text image_url file_data file_id filename
-        arguments output name tools description parameters strict properties required items
-        enum default stream store metadata user tool_choice reasoning summary annotations
-    """,
-)
-"""Structural fields of a Responses request (everything else is scanned)."""
 _SNAPSHOTS = frozenset({"response.created", "response.queued", "response.in_progress"})
 
 # A whole text inside an event: (channel, the dict that holds it, its key).
@@ -222,7 +63,7 @@ def _int(value: Any) -> int:
 def _part_fields(output: int, index: int, part: Any) -> Iterator[Field]:
     """The whole text of one content or summary part."""
     if isinstance(part, dict):
-        spec = _PARTS.get(str(part.get("type")))
+        spec = PARTS.get(str(part.get("type")))
         if spec is not None and isinstance(part.get(spec[1]), str):
             yield f"{output}:{spec[0]}:{index}", part, spec[1]
 
@@ -256,7 +97,7 @@ def _response_fields(response: Any) -> Iterator[Field]:
 def _event_fields(kind: str, obj: dict[str, Any]) -> Iterator[Field]:
     """Every whole text that ``obj`` (an event of type ``kind``) repeats."""
     output = _int(obj.get("output_index"))
-    done = _DONES.get(kind)
+    done = DONES.get(kind)
     if done is not None:
         channel_kind, index_field, field = done
         if isinstance(obj.get(field), str):
@@ -267,7 +108,7 @@ def _event_fields(kind: str, obj: dict[str, Any]) -> Iterator[Field]:
         yield from _part_fields(output, _int(obj.get(index_field)), obj.get("part"))
     elif kind.startswith("response.output_item."):
         yield from item_fields(output, obj.get("item"))
-    elif kind in _TERMINAL or kind in _SNAPSHOTS:
+    elif kind in TERMINAL or kind in _SNAPSHOTS:
         yield from _response_fields(obj.get("response"))
 
 
@@ -296,6 +137,9 @@ class _RecordingGuard:
     def active(self) -> bool:
         return self.guard.active()
 
+    def is_clean(self, text: str) -> bool:
+        return self.guard.is_clean(text)
+
 
 class ResponsesTranslator(QueuedTranslator):
     """Rewrites one Responses event stream through a guard.
@@ -305,7 +149,7 @@ class ResponsesTranslator(QueuedTranslator):
     """
 
     table = RESPONSES_TABLE
-    event_names = frozenset({None, *_EVENTS})
+    event_names = frozenset({None, *EVENTS})
 
     def __init__(self, guard: StreamGuard) -> None:
         self._guard = guard
@@ -341,7 +185,7 @@ class ResponsesTranslator(QueuedTranslator):
             self._sequence = max(self._sequence, sequence)
         pending = self._pending(event, obj)
         prefix = f"{_int(obj.get('output_index'))}:" if "output_index" in obj else ""
-        delta = _DELTAS.get(kind)
+        delta = DELTAS.get(kind)
         if delta is not None:
             text = obj.get("delta")
             if isinstance(text, str) and text:
@@ -350,14 +194,14 @@ class ResponsesTranslator(QueuedTranslator):
                 channel = f"{prefix}{channel_kind}{suffix}"
                 queue.text(pending, channel, text, _delta_setter(obj), (obj, "delta"))
         elif kind != "error":
-            if kind in _TERMINAL:
+            if kind in TERMINAL:
                 self._complete = True
                 queue.end_all()
-            final = kind in _TERMINAL or kind.endswith(".done")
+            final = kind in TERMINAL or kind.endswith(".done")
             if self._rewrite(_event_fields(kind, obj), final=final, pending=pending):
                 pending.dirty = True
         self._walk(pending, obj, prefix=prefix)
-        if kind == "error" or kind in _TERMINAL:
+        if kind == "error" or kind in TERMINAL:
             self._complete = True  # the end, or the upstream's own in-stream error
             queue.end_all()
         return queue.drain()

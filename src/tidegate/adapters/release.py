@@ -16,15 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tidegate.adapters.base import dumps
-from tidegate.adapters.fields import (
-    AtomCache,
-    Container,
-    FieldTable,
-    FieldWalker,
-    Path,
-    TextSink,
-    set_leaf,
-)
+from tidegate.adapters.fields import Container, FieldTable, FieldWalker, TextSink
+from tidegate.adapters.leaf_guard import AtomCache, set_leaf
 from tidegate.errors import BadRequestError, PolicyViolation, TidegateError, UpstreamProtocolError
 from tidegate.guard.hook import StreamGuard, guard_whole
 from tidegate.sse import ServerSentEvent, encode_event
@@ -202,7 +195,10 @@ class QueuedTranslator:
         self._complete = False
         self._terminated = False
         self._active = guard.active()
-        self._atoms = AtomCache(lambda text, channel: guard_whole(guard, channel, text))
+        self._atoms = AtomCache(
+            lambda text, channel: guard_whole(guard, channel, text), guard.is_clean
+        )
+        self._walker = FieldWalker(self.table, self._atoms)
 
     def _drain(self) -> list[bytes]:
         return self._queue.drain()
@@ -220,7 +216,7 @@ class QueuedTranslator:
         """The event's own ``id`` as it may be relayed, and whether it was changed."""
         if event.own_id is None or not self._active or not event.own_id:
             return event.own_id, False
-        guarded = self._atoms(event.own_id, ("<sse-id>",))
+        guarded = self._atoms(event.own_id, "<sse-id>")
         return guarded, guarded != event.own_id
 
     def _pending(self, event: ServerSentEvent, obj: Any) -> PendingEvent:
@@ -245,11 +241,18 @@ class QueuedTranslator:
         pending: PendingEvent,
         value: Any,
         *,
-        path: Path = (),
+        path: str = "",
         prefix: str = "",
         skip: tuple[str, ...] = (),
     ) -> None:
         """Guard every leaf of ``value`` the adapter did not claim (deny by default).
+
+        Args:
+            pending: The queued event that holds ``value``.
+            value: The event's data, or a part of it.
+            path: The table position of ``value`` (``"choices.*"``); the root by default.
+            prefix: Channel prefix (``"0:"``).
+            skip: Top-level keys not to walk.
 
         Raises:
             PolicyViolation: The guard blocked.
@@ -257,13 +260,22 @@ class QueuedTranslator:
         """
         if not self._active:
             return
-        walker = FieldWalker(self.table, self._queue.sink(pending), self._atoms)
+        walker = self._walker
+        walker.mutated = False
+        node = walker.node(path) if path else None
         try:
-            walker.walk(value, path=path, prefix=prefix, claimed=pending.claimed, skip=skip)
+            walker.walk(
+                value,
+                self._queue.sink(pending),
+                node=node,
+                prefix=prefix,
+                claimed=pending.claimed,
+                skip=skip,
+            )
         except BadRequestError as exc:
             raise UpstreamProtocolError(
                 f"upstream sent an unguardable event: {exc.message}"
-            ) from None
+            ) from exc
         if walker.mutated:
             pending.dirty = True
 
@@ -345,11 +357,10 @@ def guard_body(body: dict[str, Any], table: FieldTable, guard: StreamGuard) -> b
         return False
     queue = ReleaseQueue(guard)
     pending = queue.add(b"")
-    walker = FieldWalker(
-        table, queue.sink(pending), AtomCache(lambda t, c: guard_whole(guard, c, t))
-    )
+    atoms = AtomCache(lambda text, path: guard_whole(guard, path, text), guard.is_clean)
+    walker = FieldWalker(table, atoms)
     try:
-        walker.walk(body)
+        walker.walk(body, queue.sink(pending))
     except BadRequestError as exc:
         raise UpstreamProtocolError(f"upstream sent an unguardable body: {exc.message}") from None
     queue.end_all()

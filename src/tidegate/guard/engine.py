@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tidegate.audit import AuditLog, AuditSink
 from tidegate.config import TidegateConfig
-from tidegate.detectors.base import Finding
+from tidegate.detectors.base import DetectorError, Finding
 from tidegate.guard.hook import guard_whole
 from tidegate.guard.policy import Plan, build_plan, build_policies
 from tidegate.guard.scanner import scan_text
@@ -58,7 +58,6 @@ class GuardEngine:
         self.audit = audit or AuditLog()
         self._clock = clock
         self.policies = build_policies(config)
-        self._input_streaming = config.streaming.model_copy(update={"strategy": "end_only"})
         self.input_plan = build_plan(self.policies, "input")
         self.output_plan = build_plan(
             self.policies, "output", block_enforces=config.streaming.early_termination
@@ -82,6 +81,7 @@ class GuardEngine:
             fail_open=self.config.fail_open,
             early_termination=self.config.streaming.early_termination,
             clock=self._clock,
+            termination=self.config.termination,
         )
 
     def guard_input_text(
@@ -101,12 +101,21 @@ class GuardEngine:
             PolicyViolation: A block policy matched (or a detector failed and
                 guardrails fail closed).
         """
+        plan = self.input_plan
+        if not plan.detectors:
+            return text
+        try:
+            if not scan_text(text, plan.detector_set):
+                return text  # nothing to redact or record: skip the guard's bookkeeping
+        except DetectorError:
+            pass  # the guard below runs the detectors again and fails closed
         guard = GuardedStream(
             self.input_plan,
-            self._input_streaming,
+            self.config.streaming.model_copy(update={"strategy": "end_only"}),
             audit if audit is not None else self.audit,
             fail_open=self.config.fail_open,
             clock=self._clock,
+            termination=self.config.termination,
         )
         return guard_whole(guard, channel, text)
 

@@ -56,6 +56,10 @@ class StreamGuard(Protocol):
         """Whether the guard has any detector at all (``False``: a pure relay)."""
         ...
 
+    def is_clean(self, text: str) -> bool:
+        """Whether no detector reports anything in ``text`` (a cheap one-shot pre-check)."""
+        ...
+
 
 def guard_whole(guard: StreamGuard, channel: str, text: str) -> str:
     """Guard a complete text (a prompt, a non-streamed response field) as one delta.
@@ -84,3 +88,7 @@ class PassThroughGuard:
     def active(self) -> bool:
         """Inspects nothing."""
         return False
+
+    def is_clean(self, text: str) -> bool:
+        """Everything is clean to a guard that inspects nothing."""
+        return True

@@ -112,6 +112,10 @@ def build_custom_detector(spec: CustomDetectorConfig) -> PatternDetector:
 def build_policies(config: TidegateConfig) -> tuple[Policy, ...]:
     """Resolve the configured policies against built-in and custom detectors.
 
+    In ``mode: monitor`` every policy's action becomes ``observe``: findings
+    are recorded under the policy's name, and nothing is redacted, blocked
+    or held back.
+
     Raises:
         ConfigError: A custom detector is invalid, or a policy names an
             unknown detector; the message has the key path.
@@ -131,7 +135,8 @@ def build_policies(config: TidegateConfig) -> tuple[Policy, ...]:
             problems.append(f"policies.{i}.detectors: {exc}")
             continue
         placeholder = p.placeholder or config.redaction.placeholder
-        policies.append(Policy(p.name, detectors, p.direction, p.action, placeholder))
+        action = "observe" if config.mode == "monitor" else p.action
+        policies.append(Policy(p.name, detectors, p.direction, action, placeholder))
     if problems:
         raise ConfigError(problems)
     return tuple(policies)

@@ -25,11 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tidegate.audit import AuditSink, GuardEvent, new_event_id
-from tidegate.config import StreamingConfig
+from tidegate.config import StreamingConfig, TerminationConfig
 from tidegate.detectors.base import DetectorError, Finding
 from tidegate.errors import PolicyViolation
 from tidegate.guard.policy import Plan, Redaction, merge_redactions, redact_segment
-from tidegate.guard.scanner import IncrementalScanner
+from tidegate.guard.scanner import IncrementalScanner, scan_text
 from tidegate.logs import get_logger
 
 _SENTENCE_END = frozenset(".!?\n\u3002\uff01\uff1f")  # ASCII and CJK full stops
@@ -138,6 +138,7 @@ class GuardedStream:
             of blocking.
         early_termination: Whether output block policies end the stream.
         clock: Monotonic clock in seconds.
+        termination: The error a block raises (default: tidegate's own).
 
     Attributes:
         stats: Counts and timings (deltas, chars, holdback, evaluations).
@@ -152,7 +153,9 @@ class GuardedStream:
         fail_open: bool = False,
         early_termination: bool = True,
         clock: Clock = time.monotonic,
+        termination: TerminationConfig | None = None,
     ) -> None:
+        self._termination = termination
         self._plan = plan
         self._streaming = streaming
         self._audit = audit
@@ -240,6 +243,20 @@ class GuardedStream:
         """Whether any detector runs on this direction."""
         return bool(self._plan.detectors)
 
+    def is_clean(self, text: str) -> bool:
+        """Whether no detector reports anything in ``text``, as one whole text.
+
+        A cheap pre-check for short structural values (ids, names): nothing
+        is recorded, nothing is released. A failing detector counts as not
+        clean, so the caller falls back to the full guard (which fails closed).
+        """
+        if not self._plan.detectors:
+            return True
+        try:
+            return not scan_text(text, self._plan.detector_set)
+        except DetectorError:
+            return False
+
     def holding(self) -> bool:
         """Whether any channel holds text back."""
         return any(ch.held for ch in self._channels.values())
@@ -279,7 +296,7 @@ class GuardedStream:
                 ch.name,
             )
         )
-        raise PolicyViolation(policy, event_id, self._plan.direction)
+        raise PolicyViolation(policy, event_id, self._plan.direction, self._termination)
 
     def _decide(self, ch: _Channel, finding: Finding) -> None:
         policy = self._plan.top_policy(finding.detector)
@@ -302,7 +319,7 @@ class GuardedStream:
             )
         )
         if action == "block":
-            raise PolicyViolation(policy.name, event_id, self._plan.direction)
+            raise PolicyViolation(policy.name, event_id, self._plan.direction, self._termination)
         if action == "redact" or (action == "block_recorded" and self._has_redact(finding)):
             ch.pending.append(
                 Redaction(finding.start, finding.end, self._plan.placeholder(finding))

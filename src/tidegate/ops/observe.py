@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING, Any
 from tidegate.audit import GuardEvent
 from tidegate.errors import (
     AuditUnavailableError,
+    ClientDisconnectedError,
+    OverloadedError,
     PolicyViolation,
     RequestError,
+    ShuttingDownError,
     TidegateError,
     UpstreamError,
 )
@@ -154,7 +157,9 @@ class RequestObservation:
             self.outcome, self.policy = "terminated", exc.policy
         elif isinstance(exc, UpstreamError):
             self.outcome, self.upstream_error = "upstream_failed", exc.code
-        elif isinstance(exc, RequestError | AuditUnavailableError):
+        elif isinstance(exc, ClientDisconnectedError):
+            self.outcome = "client_disconnected"
+        elif isinstance(exc, RequestError | AuditUnavailableError | OverloadedError):
             self.outcome = "rejected"
         else:
             self.outcome = "error"
@@ -176,6 +181,8 @@ class RequestObservation:
         elif isinstance(exc, UpstreamError):
             self.outcome, self.termination = "upstream_failed", "upstream_failed"
             self.upstream_error = self.stream_error = code
+        elif isinstance(exc, ShuttingDownError):  # the drain on SIGTERM ran out
+            self.outcome, self.termination = "terminated", "shutdown"
         else:
             self.outcome, self.stream_error = "error", code
 

@@ -60,7 +60,7 @@ Outcome = Literal[
 ]
 """What became of a request (see :attr:`RequestRecord.outcome`)."""
 
-Termination = Literal["output_blocked", "upstream_failed", "client_disconnected"]
+Termination = Literal["output_blocked", "upstream_failed", "client_disconnected", "shutdown"]
 """Why a stream ended early (``tidegate_stream_terminations_total{reason}``)."""
 
 # Longest model name stored; a client may send anything in ``model``.
@@ -144,12 +144,13 @@ class RequestRecord:
         status: HTTP status sent to the client (200 for a stream, even one
             that ended with an in-stream error event).
         outcome: ``completed``; ``terminated`` (a block policy refused the
-            input or ended the output); ``client_disconnected``;
-            ``upstream_failed`` (unreachable, timed out, broke its protocol,
-            or answered an HTTP error); ``rejected`` (refused before going
-            upstream: malformed, too large, no route, audit store down under
-            ``on_failure: block``); ``error`` (a gateway bug, HTTP 500).
-        policy: The blocking policy when ``terminated``.
+            input or ended the output, or the shutdown drain ran out);
+            ``client_disconnected``; ``upstream_failed`` (unreachable, timed
+            out, broke its protocol, or answered an HTTP error); ``rejected``
+            (refused before going upstream: malformed, too large, no route,
+            overloaded, audit store down under ``on_failure: block``);
+            ``error`` (a gateway bug, HTTP 500).
+        policy: The blocking policy when a policy ``terminated`` it.
         error: The error code, when there was one (``upstream_timeout``…).
         duration_ms: Arrival to last byte sent, in ms.
         ttft_ms: Streams only: arrival to first body bytes sent, in ms.
