@@ -9,8 +9,8 @@ like ``tidegate serve`` (uvicorn, ``access_log=False``) with logging
 configured as ``tidegate serve`` does (JSON lines at ``info``; written to a
 file in a temporary directory instead of stderr):
 
-* **baseline** -- tidegate as of ``--baseline-rev`` (default: the commit
-  before the ops code was added), extracted with ``git archive``: no ops
+* **baseline** -- tidegate as of ``--baseline-rev`` (default: the last
+  ``main`` without the ops code), extracted with ``git archive``: no ops
   code at all (no metrics, no audit store, no request logs);
 * **ops-off** -- this tidegate with ``metrics.enabled: false`` and
   ``audit.store: none``: the ops middleware still runs and logs the
@@ -94,8 +94,16 @@ def run_ops_gateway(
     uvicorn.Server(uv_config).run(sockets=[sock])
 
 
+def _git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+
+
 def baseline_rev() -> str:
-    """The parent of the commit that added ``src/tidegate/ops``."""
+    """tidegate without the ops code: ``main`` where it has none yet, else the
+    parent of the commit that added ``src/tidegate/ops``."""
+    base = _git("merge-base", "HEAD", "main").stdout.strip()
+    if base and _git("cat-file", "-e", f"{base}:src/tidegate/ops/__init__.py").returncode != 0:
+        return base
     out = subprocess.run(
         ["git", "log", "--diff-filter=A", "--format=%H", "--", "src/tidegate/ops/__init__.py"],
         cwd=ROOT,
