@@ -85,8 +85,10 @@ class Operations:
             audit.add_sink(self.writer.put_event)
         self._block = config.audit.on_failure == "block"
         self._policy_names: dict[int, tuple[str, ...]] = {}
-        self._log = get_logger("requests")
-        self._access = get_logger("access")
+        # Bound now, not lazily per call (3.5 µs a call even when filtered out):
+        # logging is configured before the app is built (``tidegate serve`` does).
+        self._log = get_logger("requests").bind()
+        self._access = get_logger("access").bind()
 
     # ------------------------------------------------------------------ lifecycle
 
