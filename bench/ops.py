@@ -229,12 +229,12 @@ def cpu_per_request(extra: dict[str, Any], logs: bool, n: int, workdir: Path) ->
     data: dict[str, Any] = {"policies": [], **extra}
     if data["audit"]["store"] == "sqlite":
         data["audit"] = {"store": "sqlite", "path": str(workdir / f"cpu-{time.monotonic_ns()}.db")}
-    config = parse_config(data)
-    engine = GuardEngine(config)
-    ops = Operations(config, engine.audit)
-    ops.start()
     with open(os.devnull, "w") as sink:
         configure_logging("info" if logs else "warning", stream=sink)
+        config = parse_config(data)
+        engine = GuardEngine(config)
+        ops = Operations(config, engine.audit)
+        ops.start()
         scope = {"method": "POST", "path": "/v1/chat/completions", "client": ("127.0.0.1", 1)}
         t0 = time.perf_counter()
         for _ in range(n):
