@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from tidegate.detectors import Finding, PatternDetector
 from tidegate.detectors.pii import (
     CREDIT_CARD,
+    DEFAULT_PHONE_REGIONS,
     EMAIL,
     IBAN,
     IP_ADDRESS,
@@ -64,6 +67,24 @@ PHONE_CASES: list[Case] = [
     ("1-800-275-2273", 1, [(0, 14)]),
     ("+1-212-555-0199", 1, [(0, 15)]),
     ("(415) 555-2671 or +33 1 42 68 53 00", 2, [(0, 14), (18, 35)]),
+    # international numbers, with and without the + (default regions)
+    ("Tel. 030 901820", 1, [(5, 15)]),  # DE
+    ("+49 30 901820", 1, [(0, 13)]),
+    ("ring 020 7946 0958", 1, [(5, 18)]),  # GB national
+    ("+44 7700 900123 (mobile)", 1, [(0, 15)]),
+    ("(02) 9876 5432", 1, [(0, 14)]),  # AU
+    ("+91 98765 43210", 1, [(0, 15)]),  # IN
+    ("03-1234-5678", 1, [(0, 12)]),  # JP
+    ("(11) 91234-5678", 1, [(0, 15)]),  # BR
+    ("+39 06 6982 1234", 1, [(0, 16)]),  # IT
+    ("912 34 56 78", 1, [(0, 12)]),  # ES
+    ("06 12345678", 1, [(0, 11)]),  # NL mobile
+    ("06 12 34 56 78", 1, [(0, 14)]),  # FR mobile
+    ("02.27.96.63.08", 1, [(0, 14)]),  # FR, dotted pairs
+    ("+1 (416) 555-0199", 1, [(0, 17)]),  # CA
+    ("+14155552671", 1, [(0, 12)]),  # E.164
+    ("+44 20 7946 0958 ext. 123", 1, [(0, 25)]),
+    ("fax 166-684-7899", 1, [(4, 16)]),  # North American layout, unassigned area code
     # negatives: bare digit runs, dates, times, IPs, ISBNs, too short, bad area code
     ("Order #1234567890 shipped", 0, []),
     ("Order no. 4155552671", 0, []),
@@ -74,9 +95,22 @@ PHONE_CASES: list[Case] = [
     ("ISBN 978-3-16-148410-0", 0, []),
     ("zip 94103-1234", 0, []),
     ("555-1234", 0, []),
-    ("Call 123-456-7890", 0, []),
+    ("Call 123-456-7890", 0, []),  # placeholder
+    ("(555) 555-5555", 0, []),  # placeholder
     ("version 1.2.3.4.5", 0, []),
     ("SSN 078-05-1120", 0, []),
+    # tricky benign digit groups in prose
+    ("the 1990-1995 period", 0, []),
+    ("season 2011-12", 0, []),
+    ("population 10 000 000", 0, []),
+    ("scores 13 - 20", 0, []),
+    ("from 2023-2024 to 2024-2025", 0, []),
+    ("5 10 15 20 25 30", 0, []),
+    ("100 200 300 400", 0, []),
+    ("12 34 56 78 90", 0, []),
+    ("+1 555 0100", 0, []),  # local-only length with a country code
+    ("1-800-FLOWERS", 0, []),
+    ("Apt. 81 1991 Dikbas Road", 0, []),  # street number, 6 digits
 ]
 
 
@@ -85,12 +119,27 @@ def test_phone(text: str, count: int, spans: list[tuple[int, int]]) -> None:
     check(PHONE, text, count, spans)
 
 
+@pytest.mark.parametrize("region", DEFAULT_PHONE_REGIONS)
+def test_phone_example_numbers_of_every_default_region(region: str) -> None:
+    """libphonenumber's own example numbers, national and international layouts."""
+    for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE):
+        number = phonenumbers.example_number_for_type(region, kind)
+        for fmt in (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL):
+            text = phonenumbers.format_number(number, fmt)
+            if text.endswith("01 23 45 67 89"):  # FR's example is a placeholder run
+                continue
+            found = list(PHONE.find_all(f"call {text} today"))
+            assert [(f.start, f.end) for f in found] == [(5, 5 + len(text))], (region, text)
+
+
 def test_phone_regions() -> None:
-    uk_national = "ring 020 7946 0958 today"
-    assert list(PHONE.find_all(uk_national)) == []
-    found = list(phone_detector(("US", "GB")).find_all(uk_national))
-    assert [(f.start, f.end) for f in found] == [(5, 18)]
-    assert is_valid_phone("020 7946 0958", ("GB",))
+    danish = "ring 32 12 34 56 today"  # valid in Denmark, in no default region
+    assert list(PHONE.find_all(danish)) == []
+    found = list(phone_detector(("US", "DK")).find_all(danish))
+    assert [(f.start, f.end) for f in found] == [(5, 16)]
+    assert is_valid_phone("32 12 34 56", ("DK",))
+    assert is_valid_phone("020 7946 0958")  # GB is a default region
+    assert not is_valid_phone("020 7946 0958", ("US",))
     with pytest.raises(ValueError, match="regions"):
         phone_detector(())
     with pytest.raises(ValueError, match="regions"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import types
 
 import pytest
@@ -26,6 +28,7 @@ from tidegate.detectors import (
 )
 
 DEFAULTS = default_detectors()
+PII_MODULES = list(pkgutil.iter_modules(pii.__path__))
 PARSE_FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE
 
 
@@ -83,6 +86,17 @@ def test_defaults_are_named_and_grouped() -> None:
         "us_ssn",
         "iban",
         "ip_address",
+        "us_itin",
+        "passport",
+        "us_driver_license",
+        "aba_routing",
+        "uk_nino",
+        "uk_nhs",
+        "in_aadhaar",
+        "in_pan",
+        "btc_address",
+        "eth_address",
+        "mac_address",
     )
     assert {"aws_access_key", "github_token", "jwt", "private_key"} <= set(
         DETECTOR_GROUPS["secrets"]
@@ -95,7 +109,18 @@ def test_groups_are_immutable() -> None:
     assert default_detectors() == DEFAULTS
 
 
-@pytest.mark.parametrize("module", [bounds, custom, pii, registry, secrets, detectors_pkg])
+@pytest.mark.parametrize(
+    "module",
+    [
+        bounds,
+        custom,
+        pii,
+        *(importlib.import_module(f"tidegate.detectors.pii.{m.name}") for m in PII_MODULES),
+        registry,
+        secrets,
+        detectors_pkg,
+    ],
+)
 def test_no_module_level_mutable_state(module: types.ModuleType) -> None:
     for name, value in vars(module).items():
         if not name.startswith("__"):
@@ -159,3 +184,26 @@ def test_findings_stay_within_declared_bounds(text: str) -> None:
 def test_ordinary_prose_has_no_findings() -> None:
     found = [(d.name, f.start, f.end) for d in DEFAULTS for f in d.find_all(PROSE)]
     assert found == []
+
+
+def test_default_detectors_take_phone_regions() -> None:
+    danish = "ring 32 12 34 56 today"
+    phone = next(d for d in default_detectors(("US", "DK")) if d.name == "phone")
+    assert [(f.start, f.end) for f in phone.find_all(danish)] == [(5, 16)]
+    default_phone = next(d for d in DEFAULTS if d.name == "phone")
+    assert list(default_phone.find_all(danish)) == []
+    assert default_detectors(pii.DEFAULT_PHONE_REGIONS) == DEFAULTS
+    with pytest.raises(ValueError, match="regions"):
+        default_detectors(("XX",))
+
+
+def test_phone_regions_config_key() -> None:
+    from tidegate.config import parse_config
+    from tidegate.errors import ConfigError
+
+    assert parse_config({}).detection.phone_regions == pii.DEFAULT_PHONE_REGIONS
+    assert parse_config({"detection": {"phone_regions": ["dk"]}}).detection.phone_regions == ("DK",)
+    with pytest.raises(ConfigError, match=r"detection\.phone_regions"):
+        parse_config({"detection": {"phone_regions": ["ZZ"]}})
+    with pytest.raises(ConfigError, match=r"detection\.phone_regions"):
+        parse_config({"detection": {"phone_regions": []}})
