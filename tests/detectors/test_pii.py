@@ -5,6 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from stdnum import luhn
 
 from tidegate.detectors import Finding, PatternDetector
 from tidegate.detectors.pii import (
@@ -146,6 +147,13 @@ def test_phone_regions() -> None:
         phone_detector(("ZZ",))
 
 
+def luhn_card(prefix: str, length: int) -> str:
+    """A number of ``length`` digits starting with ``prefix`` that passes Luhn."""
+    body = (prefix + "3141592653589793238462")[: length - 1]
+    return body + luhn.calc_check_digit(body)
+
+
+ZWSP, ZWJ, NBSP, NNBSP, FFFD = "\u200b", "\u200d", "\u00a0", "\u202f", "\ufffd"
 CARD_CASES: list[Case] = [
     ("Visa 4111 1111 1111 1111 exp", 1, [(5, 24)]),
     ("4111-1111-1111-1111", 1, [(0, 19)]),
@@ -157,14 +165,41 @@ CARD_CASES: list[Case] = [
     ("Diners 30569309025904", 1, [(7, 21)]),
     ("UnionPay 6200000000000005", 1, [(9, 25)]),
     ("cards 4111111111111111, 5500005555555559", 2, [(6, 22), (24, 40)]),
+    # every separator, invisible ones included
+    ("4111.1111.1111.1111", 1, [(0, 19)]),
+    ("4111  1111  1111  1111", 1, [(0, 22)]),
+    (f"4111{ZWSP}1111{ZWSP}1111{ZWSP}1111", 1, [(0, 19)]),
+    (f"4{ZWJ}1{ZWJ}1{ZWJ}1111111111111", 1, [(0, 19)]),
+    (f"4111{NBSP}1111{NBSP}1111{NBSP}1111", 1, [(0, 19)]),
+    (f"4111{NNBSP}1111 - 1111{FFFD}1111", 1, [(0, 21)]),
+    (f"4111 {ZWSP}1111-{ZWSP}1111 1111", 1, [(0, 21)]),
+    # issuer ranges beyond the big four (lengths as the issuers use them)
+    (f"UATP {luhn_card('1', 15)}", 1, [(5, 20)]),
+    (f"Mir {luhn_card('2200', 16)}", 1, [(4, 20)]),
+    (f"RuPay {luhn_card('6521', 16)}", 1, [(6, 22)]),
+    (f"Troy {luhn_card('9792', 16)}", 1, [(5, 21)]),
+    (f"Humo {luhn_card('9860', 16)}", 1, [(5, 21)]),
+    (f"UzCard {luhn_card('8600', 16)}", 1, [(7, 23)]),
+    (f"Maestro {luhn_card('6759', 19)}", 1, [(8, 27)]),
+    (f"Visa, 19 digits: {luhn_card('4', 19)}", 1, [(17, 36)]),
+    (f"Visa, 13 digits: {luhn_card('4', 13)}", 1, [(17, 30)]),
     # negatives
     ("4111 1111 1111 1112", 0, []),  # fails Luhn
-    ("1234567812345670", 0, []),  # passes Luhn, no issuer starts with 1
+    ("1234567812345670", 0, []),  # passes Luhn, no 16-digit issuer starts with 1
     ("id 79927398713000", 0, []),  # no issuer starts with 7
+    (f"Amex {luhn_card('34', 16)}", 0, []),  # Amex never has 16 digits
+    (f"Troy {luhn_card('9793', 16)}", 0, []),  # not an issuer range
     ("4111 1111 1111 1111 1111 1111", 0, []),  # 24 digits
     ("3.14159265358979323846", 0, []),  # decimals
     ("4111111111111111x", 0, []),  # part of a token
+    ("v4111.1111.1111.1111", 0, []),
+    ("4111111111111111.5", 0, []),  # a decimal number
     ("call 415-555-2671", 0, []),
+    # tricky benign digit runs
+    ("see pages 4 1 1 1 and 2 3", 0, []),
+    ("ISBN 978-3-16-148410-0", 0, []),
+    ("build 2024.01.15.1130.7", 0, []),
+    ("timestamp 1700000000000", 0, []),
 ]
 
 
