@@ -29,6 +29,7 @@ from tidegate.detectors import (
 
 DEFAULTS = default_detectors()
 PII_MODULES = list(pkgutil.iter_modules(pii.__path__))
+SECRET_MODULES = list(pkgutil.iter_modules(secrets.__path__))
 PARSE_FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE
 
 
@@ -116,6 +117,7 @@ def test_groups_are_immutable() -> None:
         custom,
         pii,
         *(importlib.import_module(f"tidegate.detectors.pii.{m.name}") for m in PII_MODULES),
+        *(importlib.import_module(f"tidegate.detectors.secrets.{m.name}") for m in SECRET_MODULES),
         registry,
         secrets,
         detectors_pkg,
@@ -207,3 +209,33 @@ def test_phone_regions_config_key() -> None:
         parse_config({"detection": {"phone_regions": ["ZZ"]}})
     with pytest.raises(ConfigError, match=r"detection\.phone_regions"):
         parse_config({"detection": {"phone_regions": []}})
+
+
+BENIGN_CODE = [
+    'API_KEY = os.environ["OPENAI_API_KEY"]\nclient = OpenAI(api_key=API_KEY)',
+    "password = getpass.getpass()\ntoken: str = ''",
+    'headers = {"Authorization": f"Bearer {token}"}',
+    "curl -u $USER:$TOKEN https://api.github.com/user",
+    "export AWS_SECRET_ACCESS_KEY=<your-secret-key>",
+    "aws_secret_access_key = YOUR_SECRET_ACCESS_KEY",
+    'DB_PASSWORD = "your_password_here"',
+    "password: ${{ secrets.DB_PASSWORD }}",
+    "Use a strong password: at least 12 characters, mixing cases and digits.",
+    "The token is stored in the keychain and the secret is rotated monthly.",
+    "git commit -m 'Fix login' && git push origin main",
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "uuid = 123e4567-e89b-12d3-a456-426614174000",
+    "const apiKey = process.env.API_KEY;",
+    "if (password.length < 8) { return false; }",
+    "b.removeTransientObservers() and s.getElementsByClassNameX()",
+    "max_tokens = 1024, temperature = 0.7",
+    "Set `OPENAI_API_KEY=sk-...` in your .env file.",
+    "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx is the shape of a GitHub token",
+    "hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())",
+]
+
+
+@pytest.mark.parametrize("text", BENIGN_CODE)
+def test_benign_code_has_no_secret_findings(text: str) -> None:
+    found = [d.name for d in DEFAULTS if d.group == "secrets" and list(d.find_all(text))]
+    assert found == []
