@@ -176,6 +176,8 @@ CARD_CASES: list[Case] = [
     # issuer ranges beyond the big four (lengths as the issuers use them)
     (f"UATP {luhn_card('1', 15)}", 1, [(5, 20)]),
     (f"Mir {luhn_card('2200', 16)}", 1, [(4, 20)]),
+    (f"JCB {luhn_card('2131', 15)}", 1, [(4, 19)]),  # legacy 15-digit JCB
+    (f"JCB {luhn_card('1800', 15)}", 1, [(4, 19)]),
     (f"RuPay {luhn_card('6521', 16)}", 1, [(6, 22)]),
     (f"Troy {luhn_card('9792', 16)}", 1, [(5, 21)]),
     (f"Humo {luhn_card('9860', 16)}", 1, [(5, 21)]),

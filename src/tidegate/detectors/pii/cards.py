@@ -23,7 +23,9 @@ CARD_RANGES: tuple[tuple[int, int, int, int, int], ...] = (
     # identification numbers published by the networks (ISO/IEC 7812-1), as
     # listed in the "Payment card number" IIN table (Wikipedia, 2024).
     (1, 1, 1, 15, 15),  # UATP
+    (1800, 1800, 4, 15, 15),  # JCB (legacy 15-digit range)
     (2014, 2014, 4, 15, 15),  # Diners Club enRoute
+    (2131, 2131, 4, 15, 15),  # JCB (legacy 15-digit range)
     (2149, 2149, 4, 15, 15),  # Diners Club enRoute
     (2200, 2204, 4, 16, 19),  # Mir
     (2205, 2205, 4, 16, 16),  # BORICA

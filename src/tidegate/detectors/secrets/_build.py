@@ -51,7 +51,8 @@ _CODE_LIKE = regex.compile(
     r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|->|::)[A-Za-z_][A-Za-z0-9_]*)+(?:\(\)?)?"  # attr.access
     r"|[A-Za-z_][A-Za-z0-9_]*\(.*"  # call(...)
     r"|[a-z]+(?:_[a-z]+)*|[A-Z]+(?:_[A-Z0-9]+)*"  # snake_case or CONSTANT identifiers
-    r"|[a-z]+(?:[A-Z][a-z0-9]*)+"  # camelCase identifiers
+    r"|[a-z]+(?:[A-Z][a-z0-9]*)+|(?:[A-Z][a-z0-9]+)+"  # camelCase, PascalCase, Words
+    r"|-{1,2}[A-Za-z][A-Za-z0-9\-]*"  # command-line flags
 )
 _PLACEHOLDER_WORDS = regex.compile(
     r"(?i)your|example|placeholder|changeme|change_me|redacted|dummy|sample|secret_?here"
@@ -72,8 +73,8 @@ def is_high_entropy_value(text: str, min_entropy: float = 3.0) -> bool:
     the same measure, with 3.0 for hex and 4.5 for base64 strings), mix at
     least two of lower case, upper case, digits and symbols, and be neither
     a placeholder (``your_password``, ``<token>``, ``${VAR}``, ``****``), an
-    identifier or call (``settings.SECRET_KEY``, ``get_token()``), nor a
-    path or URL.
+    identifier, word or call (``settings.SECRET_KEY``, ``Following``,
+    ``get_token()``), a command-line flag (``--verbose``), nor a path or URL.
 
     Args:
         text: The assigned value, without quotes.
