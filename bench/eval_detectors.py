@@ -69,7 +69,10 @@ NP_RULE_TO_DETECTORS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "np.facebook.2": ("facebook_access_token",),
         "np.figma.1": ("figma_token",),
         "np.firecrawl.1": ("firecrawl_api_key",),
-        **{f"np.generic.{i}": ("secret_assignment",) for i in (1, 2, 5, 6, 11, 12, 15, 16)},
+        **{f"np.generic.{i}": ("secret_assignment",) for i in (1, 15, 16)},  # Generic Secret
+        "np.generic.2": ("api_key_assignment",),  # Generic API Key
+        # Generic Password, Generic Username and Password
+        **{f"np.generic.{i}": ("password_assignment",) for i in (3, 4, 5, 6, 11, 12, 13, 14)},
         "np.generic.9": ("dotnet_config_secret",),
         "np.generic.10": ("connection_string_keyvalue",),
         "np.github.1": ("github_token",),

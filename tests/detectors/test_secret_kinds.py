@@ -152,8 +152,7 @@ kind("dependency_track_key", j("od", "t_", r(32)), "odt_" + r(10))
 kind("azure_devops_pat", j(r(52), "JQQJ9", r(19), "AZDO", r(4)), r(84))
 kind("sentry_token", j("sntr", "yu_", r(64, HEX)), "sntryu_" + r(63, HEX))
 kind("newrelic_key", j("NR", "AK-", r(27, UP)), "NRAK-" + r(26, UP))
-more("newrelic_key", "license " + r(36, HEX) + "NRAL", None)
-TABLE["newrelic_key"][-1] = (TABLE["newrelic_key"][-1][0], TABLE["newrelic_key"][-1][0][8:])
+kind("newrelic_license_key", r(36, HEX) + "NRAL", r(35, HEX) + "NRAL", template="license {v}\n")
 kind("grafana_token", j("gl", "sa_", r(32), "_", r(8, HEX)), "glsa_" + r(32))
 kind("dynatrace_token", j("dt0", "c01.", r(24, UP), ".", r(64, UP)), "dt0c01." + r(24, UP))
 kind("postman_api_key", j("PM", "AK-", r(24, HEX), "-", r(34, HEX)), "PMAK-" + r(24, HEX))
@@ -315,7 +314,7 @@ kind("wandb_api_key", r(40, HEX), "WANDB_API_KEY=" + r(39, HEX), template="WANDB
 # --- generic
 PASSWORD = j("Tr0", "ub4dor&3x", r(6))
 kind(
-    "secret_assignment",
+    "password_assignment",
     PASSWORD,
     'password = "your_password_here"',
     "password = os.environ['DB_PASSWORD']",
@@ -328,9 +327,9 @@ kind(
     "secret = 'changeme'",
     template='DB_PASSWORD = "{v}"\n',
 )
-more("secret_assignment", f"The password is '{PASSWORD}'.", PASSWORD)
-more("secret_assignment", f"spring.datasource.password: {PASSWORD}\n", PASSWORD)
-more("secret_assignment", "max_tokens = 1024", None)
+more("password_assignment", f"The password is '{PASSWORD}'.", PASSWORD)
+more("password_assignment", f"spring.datasource.password: {PASSWORD}\n", PASSWORD)
+more("password_assignment", "max_tokens = 1024", None)
 kind(
     "dotnet_config_secret",
     PASSWORD,
@@ -387,6 +386,35 @@ kind(
     '"auth": "bm90YXVzZXI="',
     template='{{"auths": {{"registry.example.com": {{"auth": "{v}"}}}}}}',
 )
+
+SECRET = j("q7F", "!x9", r(12))
+kind(
+    "secret_assignment",
+    SECRET,
+    "client_secret = 'changeme'",
+    "secretary = Jane Doe",
+    "secret: Following",
+    template='CLIENT_SECRET="{v}"\n',
+)
+more("secret_assignment", f"clientSecret: '{SECRET}'", SECRET)
+kind(
+    "token_assignment",
+    SECRET,
+    "max_tokens = 1024",
+    "token: --verbose",
+    "tokenizer = AutoTokenizer",
+    template="access_token = {v}\n",
+)
+more("token_assignment", f'authToken: "{SECRET}"', SECRET)
+kind(
+    "api_key_assignment",
+    SECRET,
+    "api_key = None",
+    "monkey = 'Xk9!q7F2'",
+    "api_key: sk-...",
+    template='api_key="{v}"\n',
+)
+more("api_key_assignment", f"X-Api-Key: {SECRET}", SECRET)
 
 ROWS = [(name, text, value) for name, rows in TABLE.items() for text, value in rows]
 IDS = [f"{name}-{i}" for name, rows in TABLE.items() for i in range(len(rows))]

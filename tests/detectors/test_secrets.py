@@ -259,7 +259,7 @@ CROSS_CHECK = [
     ("telegram_bot_token", rand(9, "0123456789") + ":AA" + rand(33, B64URL)),
     ("twilio_api_key", "S" + "K" + rand(32, HEX)),
     ("square_token", "sq0" + "csp-" + rand(43, B64URL)),
-    ("secret_assignment", 'password = "Tr0ub4dor&3xK9"'),
+    ("password_assignment", 'password = "Tr0ub4dor&3xK9"'),
 ]
 
 

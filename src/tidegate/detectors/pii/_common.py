@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from tidegate.detectors.base import PatternDetector, Validator
 from tidegate.detectors.bounds import pattern_bounds
 
@@ -54,7 +52,7 @@ def pii_detector(
     )  # fmt: skip
 
 
-def keyword_context(keywords: Sequence[str], gap: int = 24) -> str:
+def keyword_context(key: str, gap: int = 24) -> str:
     """A bounded pattern prefix: a context keyword, then a short gap.
 
     For identifiers with no checksum (passport numbers) or whose shape is
@@ -63,13 +61,14 @@ def keyword_context(keywords: Sequence[str], gap: int = 24) -> str:
     stays bounded and streams like any other.
 
     Args:
-        keywords: Words or phrases, matched case-insensitively as whole words
-            (regex syntax allowed, e.g. ``"driver'?s? licen[cs]e"``).
+        key: Pattern of the keyword, matched as a whole word. It should start
+            with a literal (``(?i:nhs)``): the ``regex`` engine then finds
+            candidates with a fast substring search, while an alternation of
+            words at the start is tried at every position.
         gap: Most chars between the keyword and the value: anything but digits
             and line breaks (``" number: "``, ``" no. "``, ``" is "``).
 
     Returns:
         Pattern source text.
     """
-    words = "|".join(keywords)
-    return rf"(?<![A-Za-z0-9])(?i:{words})(?![A-Za-z])[^0-9\n]{{0,{gap}}}"
+    return rf"(?<![A-Za-z0-9]){key}(?![A-Za-z])[^0-9\n]{{0,{gap}}}"

@@ -42,9 +42,7 @@ IBAN = pii_detector(
 """IBANs, compact or in print format (a space every 4 chars): max 43 chars."""
 
 _ABA_PATTERN = (
-    keyword_context(
-        [r"routing", r"aba", r"rtn", r"transit(?: number| no\.?)", r"bank(?:ing)? routing"]
-    )
+    keyword_context(r"(?:(?i:routing)|(?i:aba))")
     + r"(?<![A-Za-z0-9])(?P<value>[0-9]{9}|[0-9]{4}-[0-9]{4}-[0-9])(?![0-9A-Za-z_]|[.\-][0-9])"
 )
 
@@ -69,7 +67,7 @@ ABA_ROUTING = pii_detector(
     "aba_routing", "ABA_ROUTING_NUMBER", _ABA_PATTERN, is_valid_aba_routing, 0.8,
     span_group="value",
 )  # fmt: skip
-"""US bank routing numbers after a context word (``routing``, ``ABA``, ``RTN``,
-``transit number``): 9 digits with the ABA checksum. Without the word a
+"""US bank routing numbers after a context word (``routing``, ``ABA``): 9 digits
+with the ABA checksum. Without the word a
 9-digit number passes the checksum one time in ten, so the word is required;
 only the number is reported."""

@@ -21,6 +21,7 @@ __all__ = [
 # ------------------------------------------------------------------------ UK NINO
 
 _NINO_PATTERN = (
+    r"(?=[A-Z]{2}[ 0-9][0-9])"  # restates the start, for speed
     r"(?<![0-9A-Za-z_])"
     r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
     r"(?:[0-9]{6}| [0-9]{2} [0-9]{2} [0-9]{2} ?)[A-D]"
@@ -52,7 +53,7 @@ UK_NINO = pii_detector("uk_nino", "UK_NINO", _NINO_PATTERN, is_valid_nino, 0.85)
 # --------------------------------------------------------------------- NHS number
 
 _NHS_PATTERN = (
-    keyword_context([r"nhs"], gap=16)
+    keyword_context(r"(?i:nhs)", gap=16)
     + r"(?<![A-Za-z0-9])(?P<value>[0-9]{3}[ \-]?[0-9]{3}[ \-]?[0-9]{4})"
     + r"(?![0-9A-Za-z_]|[ .\-][0-9])"
 )

@@ -99,7 +99,7 @@ US_ITIN = pii_detector("us_itin", "US_ITIN", _ITIN_PATTERN, is_valid_us_itin, 0.
 # ----------------------------------------------------------------------- passport
 
 _PASSPORT_PATTERN = (
-    keyword_context([r"passport", r"passeport", r"reisepass", r"pasaporte", r"passaporto"])
+    keyword_context(r"(?i:pas)(?:(?i:sport)|(?i:seport)|(?i:aporte)|(?i:saporto))")
     + r"(?<![A-Za-z0-9])(?P<value>[A-Z0-9]{6,9})(?![0-9A-Za-z_]|[.\-][0-9])"
 )
 _SEQUENCES = ("0123456789", "9876543210")
@@ -130,8 +130,8 @@ def is_plausible_passport(text: str) -> bool:
 PASSPORT = pii_detector(
     "passport", "PASSPORT", _PASSPORT_PATTERN, is_plausible_passport, 0.7, span_group="value"
 )
-"""Passport numbers after the word "passport" (English, French, German, Spanish,
-Italian); only the number is reported."""
+"""Passport numbers after the word "passport" (English, French, Spanish, Italian);
+only the number is reported."""
 
 # ------------------------------------------------------------ US driver's licence
 
@@ -195,15 +195,14 @@ US_DL_STATE_FORMATS: MappingProxyType[str, str] = MappingProxyType(
 """US state -> pattern of its driver's licence numbers."""
 
 _DL_ANY_STATE = regex.compile("|".join(f"(?:{p})" for p in US_DL_STATE_FORMATS.values()))
+_DL_KEY = (
+    # "licence"/"license" after "driver's ", "drivers ", "driver ", "driving "
+    r"(?i:licen)(?:(?<=(?i:driver's licen))|(?<=(?i:driver\u2019s licen))"
+    r"|(?<=(?i:drivers' licen))|(?<=(?i:drivers licen))|(?<=(?i:driver licen))"
+    r"|(?<=(?i:driving licen)))(?:(?i:ce)|(?i:se))"
+)
 _DL_PATTERN = (
-    keyword_context(
-        [
-            r"driver['\u2019]?s?['\u2019]? ?licen[cs]e",
-            r"driving licen[cs]e",
-            r"dl ?(?:#|no\.?|number|num)",
-            r"dln",
-        ]
-    )
+    keyword_context(_DL_KEY)
     + r"(?<![A-Za-z0-9])(?P<value>(?i:[A-Z0-9*]{6,19}))(?![0-9A-Za-z_*]|[.\-][0-9])"
 )
 

@@ -69,7 +69,7 @@ DETECT_SECRETS_PLUGINS: MappingProxyType[str, str] = MappingProxyType(
         "telegram_bot_token": "TelegramBotTokenDetector",
         "twilio_api_key": "TwilioKeyDetector",
         "square_token": "SquareOAuthDetector",
-        "secret_assignment": "KeywordDetector",
+        "password_assignment": "KeywordDetector",
     }
 )
 """Detector name -> the ``detect_secrets.plugins`` class that covers the same

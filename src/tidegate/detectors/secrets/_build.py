@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
 
 import regex
 
@@ -154,36 +153,33 @@ def token(
     return secret_detector(name, entity_type, B + body + E, validator=validator)
 
 
-def assignment(
-    keywords: Sequence[str],
-    value: str,
-    *,
-    gap: int = 3,
-    prefixed: bool = False,
-    prose: bool = False,
-) -> str:
-    """Pattern of ``KEYWORD = VALUE`` in config, code, env files and YAML.
+BOUNDARY = r"(?:(?<![A-Za-z0-9])|(?<=[a-z0-9])(?=[A-Z]))"
+"""Start of a key name: after a non-alphanumeric char (``DB_PASSWORD``,
+``"password"``) or at a camelCase hump (``dbPassword``)."""
+
+
+def assignment(key: str, value: str, *, gap: int = 3, prose: bool = False) -> str:
+    """Pattern of ``KEY = VALUE`` in config, code, env files and YAML.
 
     Accepts ``KEY=VALUE``, ``key: value``, ``"key": "value"``, ``key := value``,
     ``key => 'value'`` with up to ``gap`` spaces around the operator; the
     value is the named group ``value``.
 
     Args:
-        keywords: Key names (regex syntax), matched case-insensitively.
+        key: Pattern of the key name. It should start with a literal
+            (``(?i:secret)``): the ``regex`` engine then finds candidates with
+            a fast substring search, while an alternation of words at the
+            start is tried at every position (measured 50-100 ns per char).
         value: Pattern of the value.
         gap: Most spaces on each side of the operator.
-        prefixed: Also accept up to three words joined by ``_``, ``.`` or
-            ``-`` before the key (``DB_PASSWORD``, ``spring.datasource.password``).
         prose: Also accept ``is`` as the operator (``the password is 'x9!k'``).
 
     Returns:
         Pattern source text.
     """
-    words = "|".join(keywords)
-    pre = r"(?:[A-Za-z0-9]{1,20}[_.\-]){0,3}" if prefixed else ""
     ops = r"|(?<=[ \t])is:?(?=[ \t])" if prose else ""
     return (
-        rf"(?<![A-Za-z0-9_.\-]){pre}(?i:{words})(?![A-Za-z0-9])[\"']?"
+        rf"{key}(?![A-Za-z0-9])[\"']?"
         rf"[ \t]{{0,{gap}}}(?::=|=>|==?|:{ops})[ \t]{{0,{gap}}}[\"'`]?"
         rf"(?P<value>{value})"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tidegate.detectors.base import PatternDetector
-from tidegate.detectors.secrets._build import assignment, secret_detector, token
+from tidegate.detectors.secrets._build import BOUNDARY, assignment, secret_detector, token
 
 __all__ = ["AI_DETECTORS"]
 
@@ -43,7 +43,8 @@ AI_DETECTORS: tuple[PatternDetector, ...] = (
         "wandb_api_key",
         "WANDB_API_KEY",
         assignment(
-            [r"wandb_?api_?key", r"wandb_?key"], r"(?:[a-z0-9]{6}_)?[a-f0-9]{40}(?:[a-f0-9]{46})?"
+            rf"{BOUNDARY}(?i:wandb)_?(?:(?i:api)_?)?(?i:key)",
+            r"(?:[a-z0-9]{6}_)?[a-f0-9]{40}(?:[a-f0-9]{46})?",
         )
         + r"(?![A-Za-z0-9])",
         span_group="value",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tidegate.detectors.base import PatternDetector
 from tidegate.detectors.secrets._build import (
+    BOUNDARY,
     E,
     assignment,
     is_high_entropy_value,
@@ -29,7 +30,10 @@ CLOUD_DETECTORS: tuple[PatternDetector, ...] = (
         "aws_secret_key",
         "AWS_SECRET_KEY",
         assignment(
-            [r"(?:aws_?)?secret_?access_?key", r"aws_?secret(?:_?key)?", r"secretAccessKey"],
+            # secret_access_key, SecretAccessKey, or aws_secret / aws_secret_key
+            rf"(?:{BOUNDARY}|(?<=(?i:aws_))|(?<=(?i:aws)))(?i:secret)"
+            r"(?:[_\-]?(?i:access)[_\-]?(?i:key)|(?:(?<=(?i:aws_secret))|(?<=(?i:awssecret)))"
+            r"(?:[_\-]?(?i:key))?)",
             _AWS_SECRET,
         )
         + r"(?![A-Za-z0-9/+])",
@@ -52,7 +56,8 @@ CLOUD_DETECTORS: tuple[PatternDetector, ...] = (
         "aws_session_token",
         "AWS_SESSION_TOKEN",
         assignment(
-            [r"(?:aws_?)?session_?token", r"aws_?security_?token"],
+            r"(?i:token)(?:(?<=(?i:session_token))|(?<=(?i:sessiontoken))"
+            r"|(?<=(?i:security_token))|(?<=(?i:securitytoken)))",
             r"(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9/+=]{100,1200}",
         )
         + r"(?![A-Za-z0-9/+=])",
@@ -65,7 +70,8 @@ CLOUD_DETECTORS: tuple[PatternDetector, ...] = (
     secret_detector(
         "azure_storage_key",
         "AZURE_STORAGE_KEY",
-        r"(?i:AccountKey|SharedAccessKey)=(?P<value>[A-Za-z0-9+/]{43,86}={0,2})(?![A-Za-z0-9+/=])",
+        r"(?i:key=)(?:(?<=(?i:accountkey=))|(?<=(?i:sharedaccesskey=)))"
+        r"(?P<value>[A-Za-z0-9+/]{43,86}={0,2})(?![A-Za-z0-9+/=])",
         span_group="value",
     ),
     # Azure SAS token signature (sig=...), in a URL with a service version.
@@ -104,7 +110,7 @@ CLOUD_DETECTORS: tuple[PatternDetector, ...] = (
     secret_detector(
         "heroku_api_key",
         "HEROKU_API_KEY",
-        assignment([r"heroku_?api_?key", r"heroku_?key", r"heroku_?token"], _UUID)
+        assignment(rf"{BOUNDARY}(?i:heroku)_?(?:(?i:api)_?)?(?:(?i:key)|(?i:token))", _UUID)
         + r"(?![A-Za-z0-9\-])",
         span_group="value",
     ),

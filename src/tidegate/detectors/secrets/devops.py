@@ -89,13 +89,16 @@ DEVOPS_DETECTORS: tuple[PatternDetector, ...] = (
         r"(?:sntryu_[a-f0-9]{64}|sntrys_eyJ[A-Za-z0-9+/=_\-]{60,300})",
     ),
     # New Relic user keys (NRAK), insert/query keys (NRII/NRIQ), REST keys (NRRA),
-    # browser keys (NRJS), license keys (40 chars ending NRAL), Pixie keys.
+    # browser keys (NRJS), Pixie keys.
     token(
         "newrelic_key",
         "NEWRELIC_KEY",
-        r"(?:NRAK-[A-Z0-9]{27}|NRI[IQ]-[A-Za-z0-9_\-]{32}|NRRA-[a-f0-9]{42}|NRJS-[a-f0-9]{19}"
-        rf"|[a-f0-9]{{36}}NRAL|px-(?:api|dep)-{_UUID})",
+        r"(?:NR(?:AK-[A-Z0-9]{27}|I[IQ]-[A-Za-z0-9_\-]{32}|RA-[a-f0-9]{42}|JS-[a-f0-9]{19})"
+        rf"|px-(?:api|dep)-{_UUID})",
     ),
+    # New Relic license keys: 36 hex and the NRAL suffix (no prefix to search for;
+    # the engine finds the required NRAL literal).
+    token("newrelic_license_key", "NEWRELIC_KEY", r"[a-f0-9]{36}NRAL"),
     # Grafana Cloud API tokens (glc_) and service account tokens (glsa_).
     # Legacy Grafana API keys are base64 of {"k":"...","n":"...","id":N}.
     token(

@@ -14,6 +14,7 @@ import binascii
 
 from tidegate.detectors.base import PatternDetector
 from tidegate.detectors.secrets._build import (
+    BOUNDARY,
     assignment,
     is_high_entropy_value,
     not_placeholder,
@@ -47,6 +48,18 @@ def _secret_value(text: str) -> bool:
     return is_high_entropy_value(text, 2.5)
 
 
+def _assigned(name: str, key: str) -> PatternDetector:
+    """A ``KEY = value`` detector whose value must look like a credential."""
+    return secret_detector(
+        name,
+        "SECRET",
+        assignment(key, _VALUE, gap=8, prose=True) + r"(?![^\s\"'`,;<>(){}\[\]])",
+        validator=_secret_value,
+        score=0.6,
+        span_group="value",
+    )
+
+
 def _not_a_variable(text: str) -> bool:
     return not_placeholder(text) and not text.startswith(("$", "%", "{{"))
 
@@ -55,36 +68,16 @@ _CRYPT = r"[./0-9A-Za-z]"
 
 
 GENERIC_DETECTORS: tuple[PatternDetector, ...] = (
-    # password / secret / token / API key assignments with a high-entropy value.
-    secret_detector(
-        "secret_assignment",
-        "SECRET",
-        assignment(
-            [
-                r"pass(?:word|wd|phrase)?",
-                r"pwd",
-                r"secret(?:_?key)?",
-                r"client_?secret",
-                r"api_?key",
-                r"apikey",
-                r"access_?key",
-                r"auth_?token",
-                r"access_?token",
-                r"token",
-                r"private_?key",
-                r"credentials?",
-                r"app_?secret",
-                r"signing_?key",
-            ],
-            _VALUE,
-            gap=8,
-            prefixed=True,
-            prose=True,
-        )
-        + r"(?![^\s\"'`,;<>(){}\[\]])",
-        validator=_secret_value,
-        score=0.6,
-        span_group="value",
+    # password / secret / token / API key assignments with a high-entropy value:
+    # one detector per key word, each starting with that word (fast search).
+    _assigned("password_assignment", rf"{BOUNDARY}(?i:pass)(?:(?i:word)|(?i:wd)|(?i:phrase))?"),
+    _assigned("secret_assignment", rf"{BOUNDARY}(?i:secret)(?:[_\-]?(?i:key))?"),
+    _assigned("token_assignment", rf"{BOUNDARY}(?i:token)"),
+    _assigned(
+        "api_key_assignment",
+        r"(?i:key)(?:(?<=(?i:apikey))|(?<=(?i:api_key))|(?<=(?i:api-key))|(?<=(?i:accesskey))"
+        r"|(?<=(?i:access_key))|(?<=(?i:privatekey))|(?<=(?i:private_key))"
+        r"|(?<=(?i:signing_key))|(?<=(?i:signingkey)))",
     ),
     # .NET appSettings: <add key="...Password" value="..."/>.
     secret_detector(
@@ -121,10 +114,10 @@ GENERIC_DETECTORS: tuple[PatternDetector, ...] = (
         "facebook_app_secret",
         "FACEBOOK_SECRET",
         assignment(
-            [r"(?:facebook|fb)[_.]?(?:app[_.]?)?(?:secret|key|api_?key|client_?secret)"],
+            rf"{BOUNDARY}(?i:f)(?:(?i:acebook)|(?i:b))[_.]?(?:(?i:app)[_.]?)?"
+            r"(?:(?i:secret)|(?i:key)|(?i:api)_?(?i:key)|(?i:client)_?(?i:secret))",
             r"[a-f0-9]{32}",
             gap=12,
-            prefixed=True,
         )
         + r"(?![A-Za-z0-9])",
         span_group="value",
@@ -147,13 +140,13 @@ GENERIC_DETECTORS: tuple[PatternDetector, ...] = (
         validator=_secret_value,
         span_group="value",
     ),
-    # Passwords in ODBC / ADO.NET / JDBC connection strings (Password=...;).
+    # Passwords in ODBC / ADO.NET / JDBC connection strings: a Password= or PWD=
+    # item after another item's ";" (Server=db;User Id=sa;Password=...;).
     secret_detector(
         "connection_string_keyvalue",
         "PASSWORD",
-        r"(?i:server|data source|host|hostname|address|addr|dsn|driver|uid|user id|user)"
-        r"[ \t]{0,2}=[^;\n]{1,200};[^\n]{0,300}?"
-        r"(?i:password|pwd)[ \t]{0,2}=[ \t]{0,2}(?P<value>[^;\s\"'<>]{1,128}|\{[^}\n]{1,128}\})",
+        r"(?:(?<=;)|(?<=; ))(?:(?i:password)|(?i:pwd))[ \t]{0,2}=[ \t]{0,2}"
+        r"(?P<value>[^;\s\"'<>]{1,128}|\{[^}\n]{1,128}\})(?=[;\s\"']|$)",
         validator=_secret_value,
         span_group="value",
     ),
