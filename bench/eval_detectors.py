@@ -341,6 +341,8 @@ def render(after: dict[str, Any], before: dict[str, Any] | None, note: str) -> s
         " counted sets differ between versions when a detector is new.",
         "* CredSweeper: `output.json` lists CredSweeper's own expected findings (not"
         " independent labels); many are generic `password`/`key` assignments in code formats.",
+        "* Throughput of the detectors, alone and together, against `main`:"
+        " [DETECTORS-COST.md](DETECTORS-COST.md).",
     ]
     return "\n".join(lines) + "\n"
 
