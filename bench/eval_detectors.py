@@ -194,6 +194,7 @@ def metrics(phone_regions: Sequence[str] | None) -> dict[str, Any]:
         "credsweeper": lib.eval_credsweeper(SECRET_DETECTORS),
         "benign_held": lib.benign_findings(lib.benign_texts("held-out"), everything),
         "benign_dev": lib.benign_findings(lib.benign_texts("dev"), everything),
+        "benign_arena": lib.benign_findings(lib.benign_texts("arena"), everything),
     }
 
 
@@ -299,26 +300,32 @@ def render(after: dict[str, Any], before: dict[str, Any] | None, note: str) -> s
             f"| {version} | {_pct(c.get('found', 0), c.get('expected', 0))} "
             f"| {_pct(c.get('negative_files_flagged', 0), c.get('negative_files', 0))} |"
         )
-    bh, bd = after["benign_held"], after["benign_dev"]
+    bh, bd, ba = after["benign_held"], after["benign_dev"], after["benign_arena"]
     names = sorted(
-        set(bh["by_detector"]) | set(bd["by_detector"]) | set(b["benign_held"]["by_detector"])
+        set(bh["by_detector"])
+        | set(bd["by_detector"])
+        | set(ba["by_detector"])
+        | set(b["benign_held"]["by_detector"])
+        | set(b["benign_arena"]["by_detector"])
     )
     lines += [
         "",
         "## Findings on benign LLM text (per MB of UTF-8, count in parentheses)",
         "",
-        f"Held out: AlpacaEval GPT-4o answers ({bh['bytes']:,} bytes). Dev: self-instruct"
+        f"Held out: AlpacaEval GPT-4o answers ({bh['bytes']:,} bytes) and Arena-Hard user"
+        f" prompts ({ba['bytes']:,} bytes). Dev: self-instruct"
         f" instructions and instances ({bd['bytes']:,} bytes). A finding here is not"
         " necessarily wrong (sample addresses are PII-shaped), but every one would be redacted"
         " or block under the default policies.",
         "",
-        "| detector | held out before | held out after | dev after |",
-        "|---|---|---|---|",
-        f"| **all** | {_per_mb(b['benign_held'])} | {_per_mb(bh)} | {_per_mb(bd)} |",
+        "| detector | AlpacaEval before | AlpacaEval after | Arena-Hard before"
+        " | Arena-Hard after | dev after |",
+        "|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {n} | {_per_mb(b['benign_held'], n)} | {_per_mb(bh, n)} | {_per_mb(bd, n)} |"
-        for n in names
+        f"| {n or '**all**'} | {_per_mb(b['benign_held'], n)} | {_per_mb(bh, n)} "
+        f"| {_per_mb(b['benign_arena'], n)} | {_per_mb(ba, n)} | {_per_mb(bd, n)} |"
+        for n in [None, *names]
     ]
     lines += [
         "",

@@ -235,8 +235,9 @@ def benign_texts(split: str) -> list[str]:
 
     Args:
         split: ``"dev"`` (self-instruct instructions with their input and output
-            instances) or ``"held-out"`` (AlpacaEval GPT-4o answers; CC BY-NC,
-            used for evaluation only).
+            instances), ``"held-out"`` (AlpacaEval GPT-4o answers; CC BY-NC,
+            used for evaluation only) or ``"arena"`` (Arena-Hard user prompts,
+            held out).
 
     Returns:
         The texts.
@@ -249,6 +250,10 @@ def benign_texts(split: str) -> list[str]:
             texts.append(row["instruction"])
             texts += [f"{i['input']}\n{i['output']}" for i in row["instances"]]
         return texts
+    if split == "arena":
+        path = DATA / "arena-hard-auto" / "question.jsonl"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [str(json.loads(line)["prompt"]) for line in lines]
     rows = json.loads((DATA / "alpaca_eval" / "model_outputs.json").read_text(encoding="utf-8"))
     return [row["output"] for row in rows]
 
