@@ -14,11 +14,132 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Protocol
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "eval-data"
 PII_ENTITIES = ("CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
+
+
+# Nosey Parker rule id -> the detectors that claim its kind, decided from the
+# rule *names* only (never from held-out examples or patterns).
+NP_RULE_TO_DETECTORS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {
+        # development split (a-m)
+        "np.adafruit.1": ("adafruit_io_key",),
+        "np.age.2": ("age_secret_key",),
+        "np.anthropic.1": ("anthropic_api_key",),
+        "np.artifactory.1": ("jfrog_token",),
+        "np.atlassian.1": ("atlassian_api_token",),
+        "np.aws.1": ("aws_access_key",),
+        "np.aws.2": ("aws_secret_key", "aws_secret_key_pair"),
+        "np.aws.4": ("aws_session_token",),
+        "np.aws.5": ("amazon_mws_token",),
+        "np.azure.1": ("azure_storage_key",),
+        "np.azure.4": ("azure_devops_pat",),
+        "np.bitbucket.1": ("bitbucket_app_password",),
+        "np.cratesio.1": ("cratesio_api_key",),
+        "np.databricks.1": ("databricks_token",),
+        "np.dtrack.1": ("dependency_track_key",),
+        "np.digitalocean.1": ("digitalocean_token",),
+        "np.digitalocean.2": ("digitalocean_token",),
+        "np.digitalocean.3": ("digitalocean_token",),
+        "np.dockerhub.1": ("dockerhub_token",),
+        **{f"np.doppler.{i}": ("doppler_token",) for i in range(1, 7)},
+        "np.dropbox.1": ("dropbox_token",),
+        "np.dynatrace.1": ("dynatrace_token",),
+        "np.facebook.1": ("facebook_app_secret",),
+        "np.facebook.2": ("facebook_access_token",),
+        "np.figma.1": ("figma_token",),
+        "np.firecrawl.1": ("firecrawl_api_key",),
+        **{f"np.generic.{i}": ("secret_assignment",) for i in (1, 15, 16)},  # Generic Secret
+        "np.generic.2": ("api_key_assignment",),  # Generic API Key
+        # Generic Password, Generic Username and Password
+        **{f"np.generic.{i}": ("password_assignment",) for i in (3, 4, 5, 6, 11, 12, 13, 14)},
+        "np.generic.9": ("dotnet_config_secret",),
+        "np.generic.10": ("connection_string_keyvalue",),
+        "np.github.1": ("github_token",),
+        "np.github.2": ("github_token",),
+        "np.github.3": ("github_token",),
+        "np.github.4": ("github_token",),
+        "np.github.7": ("github_token",),
+        "np.gitlab.1": ("gitlab_token",),
+        "np.gitlab.2": ("gitlab_token",),
+        "np.gitlab.3": ("gitlab_token",),
+        "np.google.2": ("google_oauth_client_secret",),
+        "np.google.3": ("google_oauth_client_secret",),
+        "np.google.4": ("google_oauth_access_token",),
+        "np.google.5": ("google_api_key",),
+        "np.grafana.1": ("grafana_token",),
+        "np.grafana.2": ("grafana_token",),
+        "np.grafana.3": ("grafana_token",),
+        "np.groq.1": ("groq_api_key",),
+        **{f"np.pwhash.{i}": ("password_hash",) for i in range(1, 6)},
+        "np.krb5.asrep.23.1": ("password_hash",),
+        "np.hashicorp.1": ("vault_legacy_token",),
+        "np.hashicorp.2": ("vault_legacy_token",),
+        "np.hashicorp.3": ("vault_legacy_token",),
+        "np.hashicorp.4": ("vault_token",),
+        "np.hashicorp.5": ("vault_token",),
+        "np.hashicorp.6": ("vault_token",),
+        "np.hashicorp.7": ("vault_unseal_key",),
+        "np.heroku.1": ("heroku_api_key",),
+        "np.http.1": ("http_basic_auth",),
+        "np.http.2": ("http_bearer_token",),
+        "np.huggingface.1": ("huggingface_token",),
+        "np.jina.1": ("jina_api_key",),
+        "np.jwt.1": ("jwt",),
+        "np.kubernetes.1": ("kubernetes_bootstrap_token",),
+        "np.kubernetes.2": ("kubernetes_bootstrap_token",),
+        "np.mailchimp.1": ("mailchimp_api_key",),
+        "np.mailgun.1": ("mailgun_api_key",),
+        "np.mapbox.2": ("mapbox_secret_token",),
+        "np.mapbox.3": ("mapbox_secret_token",),
+        "np.msteams.1": ("msteams_webhook",),
+        "np.mongodb.1": ("connection_string_password",),
+        # held out (n-z)
+        "np.netrc.1": ("netrc_password",),
+        "np.newrelic.1": ("newrelic_key",),  # License Key
+        "np.newrelic.2": ("newrelic_key",),  # License Key
+        "np.newrelic.5": ("newrelic_key",),  # Insights Insert Key
+        "np.newrelic.6": ("newrelic_key",),  # Insights Query Key
+        "np.newrelic.7": ("newrelic_key",),  # REST API Key
+        "np.newrelic.8": ("newrelic_key",),  # Pixie API Key
+        "np.newrelic.9": ("newrelic_key",),  # Pixie Deploy Key
+        "np.npm.1": ("npm_token",),
+        "np.nuget.1": ("nuget_api_key",),
+        "np.odbc.1": ("connection_string_keyvalue",),
+        "np.openai.1": ("openai_api_key",),
+        "np.pem.1": ("private_key",),
+        "np.postgres.1": ("connection_string_password",),
+        "np.postman.1": ("postman_api_key",),
+        "np.pypi.1": ("pypi_token",),
+        "np.rubygems.1": ("rubygems_api_key",),
+        "np.salesforce.1": ("salesforce_token",),
+        "np.segment.1": ("segment_token",),
+        "np.sendgrid.1": ("sendgrid_api_key",),
+        "np.shopify.2": ("shopify_token",),  # App Secret (shpss_)
+        "np.shopify.3": ("shopify_token",),
+        "np.shopify.4": ("shopify_token",),
+        "np.shopify.5": ("shopify_token",),
+        # Slack: the old single detector, or the one for the rule's token type
+        "np.slack.2": ("slack_bot_token", "slack_token"),  # Bot Token
+        "np.slack.4": ("slack_user_token", "slack_token"),  # User Token
+        "np.slack.5": ("slack_app_token", "slack_token"),  # App Token
+        "np.slack.6": ("slack_bot_token", "slack_token"),  # Legacy Bot Token
+        "np.slack.3": ("slack_webhook",),
+        "np.sonarqube.1": ("sonarqube_token",),
+        "np.sourcegraph.1": ("sourcegraph_token",),
+        "np.square.1": ("square_token",),
+        "np.square.2": ("square_token",),
+        "np.stripe.1": ("stripe_key",),
+        "np.stripe.2": ("stripe_key",),
+        "np.tavily.1": ("tavily_api_key",),
+        "np.telegram.1": ("telegram_bot_token",),
+        "np.twilio.1": ("twilio_api_key",),
+    }
+)
 
 
 class FindingLike(Protocol):

@@ -15,6 +15,7 @@ function that scores tidegate in ``bench/eval_detectors.py``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -64,10 +65,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Print Presidio's scores on ``synth_dataset_v2.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--model", default="en_core_web_sm", help="spaCy model name")
+    parser.add_argument("--json", action="store_true", help="print counts as JSON")
     args = parser.parse_args(argv)
     counts = lib.eval_presidio(
         lib.DATA / "presidio-research" / "synth_dataset_v2.json", [PresidioDetector(args.model)]
     )
+    if args.json:
+        print(
+            json.dumps(
+                {e: [c.predicted, c.predicted_hit, c.gold, c.gold_hit] for e, c in counts.items()}
+            )
+        )
+        return
     print("| entity | gold | P | R | F1 |\n|---|---|---|---|---|")
     for entity, c in counts.items():
         print(f"| {entity} | {c.gold} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} |")
