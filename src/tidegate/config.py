@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import phonenumbers
 import yaml
 from pydantic import (
     BaseModel,
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from tidegate.detectors.pii.phone import DEFAULT_PHONE_REGIONS
 from tidegate.errors import ConfigError
 from tidegate.logs import get_logger
 
@@ -254,6 +256,29 @@ class CustomDetectorConfig(_Strict):
     placeholder: str = ""
 
 
+class DetectionConfig(_Strict):
+    """Settings of the built-in detectors.
+
+    Attributes:
+        phone_regions: ISO 3166-1 alpha-2 regions whose national phone
+            numbers (written without ``+``) the ``phone`` detector accepts,
+            tried in order. Numbers written with ``+`` or ``00`` are checked
+            for every country whatever this list. Default: US, GB, DE, FR, IN,
+            CA, AU, BR, IT, ES, NL, JP.
+    """
+
+    phone_regions: Annotated[tuple[str, ...], Field(min_length=1)] = DEFAULT_PHONE_REGIONS
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _known_regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        regions = tuple(r.upper() for r in value)
+        unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown phone regions (ISO 3166-1 alpha-2): {', '.join(unknown)}")
+        return regions
+
+
 class RedactionConfig(_Strict):
     """Redaction defaults.
 
@@ -343,6 +368,7 @@ class TidegateConfig(_Strict):
         policies: Guardrail policies (default: redact PII and block secrets,
             both directions).
         custom_detectors: Config-defined regex and keyword detectors.
+        detection: Settings of the built-in detectors (phone regions).
         redaction: Redaction defaults.
         fail_open: When a detector fails, let the text through (logged)
             instead of blocking it. Default false: guardrails fail closed.
@@ -362,6 +388,7 @@ class TidegateConfig(_Strict):
     streaming: StreamingConfig = StreamingConfig()
     policies: tuple[PolicyConfig, ...] = DEFAULT_POLICIES
     custom_detectors: tuple[CustomDetectorConfig, ...] = ()
+    detection: DetectionConfig = DetectionConfig()
     redaction: RedactionConfig = RedactionConfig()
     fail_open: bool = False
     auth: AuthConfig | None = None

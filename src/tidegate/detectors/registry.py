@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import MappingProxyType
 
 from tidegate.detectors.base import PatternDetector
-from tidegate.detectors.pii import PII_DETECTORS
+from tidegate.detectors.pii import PII_DETECTORS, pii_detectors
 from tidegate.detectors.secrets import SECRET_DETECTORS
 
 __all__ = ["DETECTOR_GROUPS", "UnknownDetectorError", "default_detectors", "resolve"]
@@ -35,13 +35,21 @@ class UnknownDetectorError(KeyError, ValueError):
         return str(self.args[0]) if self.args else ""
 
 
-def default_detectors() -> tuple[PatternDetector, ...]:
+def default_detectors(phone_regions: Sequence[str] | None = None) -> tuple[PatternDetector, ...]:
     """All built-in detectors: the PII group, then the secrets group.
 
+    Args:
+        phone_regions: Regions for national phone numbers (config
+            ``detection.phone_regions``); None means the default list
+            (:data:`~tidegate.detectors.pii.DEFAULT_PHONE_REGIONS`).
+
     Returns:
-        A new reference to the shared immutable tuple of detectors.
+        An immutable tuple of detectors.
+
+    Raises:
+        ValueError: ``phone_regions`` is empty or names an unknown region.
     """
-    return PII_DETECTORS + SECRET_DETECTORS
+    return pii_detectors(phone_regions) + SECRET_DETECTORS
 
 
 def resolve(
