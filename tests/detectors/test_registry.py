@@ -239,3 +239,15 @@ BENIGN_CODE = [
 def test_benign_code_has_no_secret_findings(text: str) -> None:
     found = [d.name for d in DEFAULTS if d.group == "secrets" and list(d.find_all(text))]
     assert found == []
+
+
+def test_the_engine_builds_its_phone_detector_from_phone_regions() -> None:
+    from tidegate.config import parse_config
+    from tidegate.guard.engine import GuardEngine
+
+    text = "call me on 020 7946 0018 today"  # a London number, national format
+    found = {}
+    for regions in (["US"], ["GB"]):
+        engine = GuardEngine(parse_config({"detection": {"phone_regions": regions}}))
+        found[regions[0]] = [r.finding.entity_type for r in engine.scan(text, "output")]
+    assert found == {"US": [], "GB": ["PHONE_NUMBER"]}

@@ -120,7 +120,7 @@ def build_policies(config: TidegateConfig) -> tuple[Policy, ...]:
         ConfigError: A custom detector is invalid, or a policy names an
             unknown detector; the message has the key path.
     """
-    available = list(default_detectors())
+    available = list(default_detectors(config.detection.phone_regions))
     problems = []
     for i, spec in enumerate(config.custom_detectors):
         try:
