@@ -162,7 +162,7 @@ async def proxy_completion(
             upstream, engine = gateway.router.upstream(upstream_name), gateway.engine
         else:
             upstream, engine = gateway.router.select(adapter.name, request.url.path, parsed.model)
-        raw = guard_input(engine, adapter, parsed, raw)
+        raw = await engine.call("input", guard_input, engine, adapter, parsed, raw)
         guard = engine.new_stream()
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
@@ -177,7 +177,7 @@ async def proxy_completion(
             return await _relay_upstream_error(adapter, upstream, response)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             relay = SSERelayResponse(
-                chunks=upstream.aiter_bytes(response),
+                chunks=guard.paced(upstream.aiter_bytes(response)),
                 translator=adapter.new_stream(guard),
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
@@ -186,7 +186,7 @@ async def proxy_completion(
             stack = AsyncExitStack()  # ownership moved to the relay
             return relay  # type: ignore[return-value]  # an ASGI response
         body = await upstream.read(response)
-        return _guard_json_body(adapter, guard, body, response)
+        return await engine.call("output", _guard_json_body, adapter, guard, body, response)
     except TidegateError as exc:
         log.info("request_failed", error=exc.code, status=exc.status)
         return error_response(adapter, exc)

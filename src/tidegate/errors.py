@@ -118,17 +118,34 @@ class PolicyViolation(TidegateError):
         policy: Name of the policy that blocked.
         event_id: Unique ID of this guard event, also written to the audit log.
         direction: ``"input"`` or ``"output"``.
+        threat_type: For a threat detector's block, the entity type
+            (``"PROMPT_INJECTION"``, ``"JAILBREAK"``, ``"TOXICITY"``, or a
+            custom ONNX detector's label); None for pattern detectors.
+        score: For a threat detector's block, the classifier score in [0, 1].
     """
 
     status = 400
     error_type = "content_policy_violation"
 
-    def __init__(self, policy: str, event_id: str, direction: str) -> None:
-        super().__init__(f"{direction} blocked by tidegate policy {policy!r} (event_id {event_id})")
+    def __init__(
+        self,
+        policy: str,
+        event_id: str,
+        direction: str,
+        *,
+        threat_type: str | None = None,
+        score: float | None = None,
+    ) -> None:
+        what = f" ({threat_type}, score {score:.2f})" if threat_type and score is not None else ""
+        super().__init__(
+            f"{direction} blocked by tidegate policy {policy!r}{what} (event_id {event_id})"
+        )
         self.policy = policy
         self.event_id = event_id
         self.direction = direction
         self.code = f"{direction}_blocked"
+        self.threat_type = threat_type
+        self.score = score
 
 
 class EmbeddedModelError(TidegateError):
