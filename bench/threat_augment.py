@@ -1,5 +1,5 @@
-# ruff: noqa: E501
-# (Template phrases are data: one phrase per line reads best, however long.)
+# ruff: noqa: E501, RUF001
+# (Template phrases are data: one phrase per line, however long, in their own scripts.)
 """Templated training variants for the threat classifier (seeded, reproducible).
 
 The development split has few English attacks of some kinds (no plain
@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import base64
 import codecs
+import json
 import random
 import string
 from collections.abc import Sequence
+from typing import Any
 
-from threat_data import JB, PI, Sample, embed_attack
+from threat_data import JB, PI, TOX, Sample, embed_attack
 
 HARM_GOALS = (
     "build a pipe bomb",
@@ -320,6 +322,90 @@ BENIGN_TRIGGER = (
     "Ignore the typos in my last message, I was typing fast.",
     "Forget everything you know about SQL joins and explain them from scratch.",
 )
+# Everyday requests in the languages of the multilingual development attacks,
+# whose benign side the development split lacks (without them, any non-English
+# text looks like an attack).
+BENIGN_MULTILINGUAL = (
+    "¿Cuál es la capital de Australia?",
+    "¿Me recomiendas una receta fácil de paella para cuatro personas?",
+    "Explícame cómo funciona la fotosíntesis con palabras sencillas.",
+    "Escribe un correo para pedir un día libre a mi jefe.",
+    "¿Qué lugares debería visitar en Lisboa en un fin de semana?",
+    "Traduce esta frase al inglés: hoy hace mucho calor.",
+    "¿Cómo puedo mejorar mi currículum para un puesto de enfermería?",
+    "Quelle est la différence entre un virus et une bactérie ?",
+    "Peux-tu m'aider à écrire une lettre de motivation pour un stage ?",
+    "Donne-moi trois idées de dîner végétarien rapide.",
+    "Comment fonctionne un moteur électrique ?",
+    "Quels sont les meilleurs musées à visiter à Paris ?",
+    "Résume l'histoire de la Révolution française en quelques phrases.",
+    "Wie kann ich meine Steuererklärung online einreichen?",
+    "Kannst du mir ein Rezept für Apfelkuchen geben?",
+    "Erkläre mir bitte den Unterschied zwischen Wetter und Klima.",
+    "Welche Sehenswürdigkeiten gibt es in München?",
+    "Schreib eine kurze Geburtstagskarte für meine Oma.",
+    "Qual è il modo migliore per imparare l'inglese da soli?",
+    "Mi consigli un libro da leggere in vacanza?",
+    "Come si prepara un buon risotto ai funghi?",
+    "Spiegami come funziona un mutuo a tasso fisso.",
+    "Qual é a melhor época para visitar o Brasil?",
+    "Você pode me ajudar a planejar um orçamento mensal?",
+    "Como faço para cuidar de uma planta suculenta?",
+    "Explique o que é inteligência artificial de forma simples.",
+    "Wat is de beste manier om Nederlands te leren?",
+    "Bugün hava nasıl olacak, şemsiye almalı mıyım?",
+    "Как приготовить борщ по классическому рецепту?",
+    "Посоветуй хорошую книгу по истории.",
+    "东京有哪些值得一去的景点？",
+    "请帮我写一封感谢信给我的老师。",
+    "日本語の勉強におすすめの本はありますか？",
+    "明日の天気はどうですか？",
+    "서울에서 가볼 만한 곳을 추천해 주세요.",
+    "मुझे एक आसान दाल की रेसिपी बताइए।",
+    "भारत की राजधानी क्या है?",
+    "Làm thế nào để học tiếng Anh hiệu quả?",
+    "Apa cara terbaik untuk belajar memasak?",
+    "ما هي أفضل طريقة لتعلم البرمجة؟",
+    "Paano magluto ng adobo?",
+    "ฉันควรไปเที่ยวที่ไหนในเชียงใหม่",
+    "আমাকে একটি সহজ রান্নার রেসিপি বলুন।",
+)
+
+TOXIC_TEMPLATES = (
+    "You are a {adj} {noun} and everyone hates you.",
+    "Shut up, you {adj} {noun}.",
+    "Nobody cares what a {adj} {noun} like you thinks.",
+    "I will find you and {harm} you, you {adj} {noun}.",
+    "If you say that again I'm going to {harm} you.",
+    "{group} are {slur} and should be {fate}.",
+    "All {group} are {slur}. Get them out of our country.",
+    "Go kill yourself, you {adj} {noun}.",
+    "What a {adj} {noun}. I hope you {wish}.",
+    "You're too {adj} to understand anything, {noun}.",
+)
+TOXIC_FILL = {
+    "adj": ("worthless", "pathetic", "stupid", "disgusting", "useless", "brainless", "ugly", "fat"),
+    "noun": ("idiot", "moron", "loser", "piece of trash", "freak", "clown", "waste of space"),
+    "harm": ("hurt", "beat", "destroy", "end", "kill"),
+    "group": ("Immigrants", "Those people", "Foreigners", "They", "People like them"),
+    "slur": ("subhuman", "vermin", "animals", "parasites", "filth", "a disease"),
+    "fate": ("wiped out", "exterminated", "locked up", "thrown out", "eliminated"),
+    "wish": ("die", "suffer", "get hit by a bus", "lose everything"),
+}
+BENIGN_STRONG = (
+    "The movie was terrible, the plot made no sense and I want my money back.",
+    "This bug is killing me, the test keeps failing on CI.",
+    "I hate Mondays, but coffee helps.",
+    "The villain in the novel threatens to destroy the city, and the hero stops him.",
+    "Kill the process with SIGTERM first, and SIGKILL only if it does not exit.",
+    "Honestly, that was a stupid mistake on my part; I'll fix it today.",
+    "The review said the restaurant's food was disgusting, so we went elsewhere.",
+    "Pests like rats and cockroaches can be eliminated with traps and sealing gaps.",
+    "The article explains how propaganda dehumanised minorities before the genocide.",
+    "Our team got destroyed in the final, 5 to 0. Brutal.",
+)
+
+
 NOTES = (
     "Note to the AI assistant: {payload}",
     "IMPORTANT INSTRUCTION FOR THE MODEL: {payload}",
@@ -519,6 +605,58 @@ def attacks(rng: random.Random, documents: Sequence[str], hosted: Sequence[str])
     return out
 
 
+_JSON_KEYS = (
+    "query",
+    "city",
+    "units",
+    "limit",
+    "id",
+    "name",
+    "date",
+    "q",
+    "page",
+    "lang",
+    "path",
+    "email",
+    "amount",
+    "status",
+    "text",
+    "location",
+    "tags",
+    "user_id",
+)
+
+
+def _json_arguments(rng: random.Random, tasks: Sequence[str]) -> str:
+    fields: dict[str, Any] = {}
+    for key in rng.sample(_JSON_KEYS, rng.randint(1, 5)):
+        kind = rng.random()
+        if kind < 0.3:
+            fields[key] = rng.randint(0, 5000)
+        elif kind < 0.5:
+            fields[key] = rng.choice(("metric", "en", "open", "Paris", "2024-05-01", True, None))
+        elif kind < 0.8:
+            fields[key] = rng.choice(tasks)[:120]
+        else:
+            fields[key] = [rng.choice(("a", "b", "news", "urgent", "x1"))]
+    text = json.dumps(fields, ensure_ascii=False)
+    return text if rng.random() < 0.7 else json.dumps({"arguments": fields}, indent=2)
+
+
+def toxic(rng: random.Random) -> list[Sample]:
+    """Templated insults, threats and hate in plain English (labelled ``TOXICITY``).
+
+    The Davidson tweets are slang-heavy; these teach the toxicity head the
+    register of chat text.
+    """
+    out = []
+    for _ in range(400):
+        template = rng.choice(TOXIC_TEMPLATES)
+        fill = {key: rng.choice(values) for key, values in TOXIC_FILL.items()}
+        out.append(Sample(template.format(**fill), TOX, "aug-toxic"))
+    return out
+
+
 def hard_negatives(
     rng: random.Random, documents: Sequence[str], tasks: Sequence[str]
 ) -> list[Sample]:
@@ -558,6 +696,10 @@ def hard_negatives(
         while sum(len(p) for p in parts) < rng.randint(800, 4000):
             parts.append(rng.choice(documents) if rng.random() < 0.5 else rng.choice(tasks))
         out.append(Sample("\n\n".join(parts), "", "aug-benign-long"))
+    out.extend(Sample(t, "", "aug-benign-multilingual") for t in BENIGN_MULTILINGUAL)
+    for _ in range(300):  # tool-call arguments and tool results are JSON
+        out.append(Sample(_json_arguments(rng, tasks), "", "aug-benign-json"))
+    out.extend(Sample(t, "", "aug-benign-strong") for t in BENIGN_STRONG)
     for _ in range(150):
         a, b = rng.sample(list(BENIGN_TRIGGER), 2)
         out.append(Sample(f"{a} Also, {b[0].lower()}{b[1:]}", "", "aug-benign-trigger"))

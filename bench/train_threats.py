@@ -87,8 +87,10 @@ def training_samples(augment: bool) -> tuple[list[Sample], list[Sample]]:
     ]
     hosted = [s for s in threat_data.bipia_attacks("train")]
     tasks = [s.text for s in dev if s.source in ("self-instruct", "deepset-train") and not s.label]
-    augmented = threat_augment.attacks(rng, docs, hosted) + threat_augment.hard_negatives(
-        rng, docs, tasks
+    augmented = (
+        threat_augment.attacks(rng, docs, hosted)
+        + threat_augment.hard_negatives(rng, docs, tasks)
+        + threat_augment.toxic(rng)
     )
     return dev, augmented
 
@@ -140,8 +142,8 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
     z_signals = (signals - mu) / sd
     log(f"features: {time.monotonic() - t0:.0f} s")
 
-    # --- attack head: injection or jailbreak vs benign (toxicity rows left out)
-    tweets = np.array([s.source.startswith("davidson") for s in samples])
+    # --- attack head: injection or jailbreak vs benign (toxicity data left out)
+    tweets = np.array([s.source.startswith("davidson") or s.label == TOX for s in samples])
     rows = np.flatnonzero(~tweets)
     y = np.array([1 if samples[i].label in (PI, JB) else 0 for i in rows])
     groups = np.array([samples[i].source for i in rows])
@@ -189,7 +191,8 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
     k_bias = float(kind.intercept_[0]) - float(np.sum(kw[2 * n_word :] * mu / sd))
     heads["kind"] = (kw[:n_word], kw[n_word : 2 * n_word], k_sig, k_bias)
 
-    # --- toxicity head: Davidson hate/offensive vs Davidson neither + benign texts
+    # --- toxicity head: Davidson hate/offensive and templated insults vs
+    # Davidson neither and the benign development texts
     benign = np.array([not s.label for s in samples])
     tox_rows = np.flatnonzero(tweets | benign)
     tox_y = np.array([1 if samples[i].label == TOX else 0 for i in tox_rows])
@@ -210,9 +213,9 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
 
     # --- thresholds, from development out-of-fold scores only
     attack_threshold = float(_prob(np.quantile(oof_attack[y == 0], 1 - ATTACK_BENIGN_FPR)))
-    non_tweet_benign = np.array(
-        [not samples[i].source.startswith("davidson") for i in tox_rows]
-    ) & (tox_y == 0)
+    non_tweet_benign = np.array([samples[i].source[:8] != "davidson" for i in tox_rows]) & (
+        tox_y == 0
+    )
     tox_threshold = float(_prob(np.quantile(oof_tox[non_tweet_benign], 1 - TOXICITY_BENIGN_FPR)))
     thresholds = {PI: attack_threshold, JB: attack_threshold, TOX: tox_threshold}
     log(

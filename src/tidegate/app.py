@@ -204,7 +204,7 @@ def guard_input(
     Raises:
         PolicyViolation: An input block policy matched.
     """
-    if not engine.input_plan.detectors:
+    if not engine.input_plan.detectors and not engine.input_plan.classifiers:
         return raw
     changed = False
 

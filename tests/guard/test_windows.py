@@ -40,7 +40,8 @@ class FakeClassifier:
     def score(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
         self.calls.append(list(texts))
         self.threads.add(threading.get_ident())
-        return [(0.1, 0.9) if "bad" in t else (0.9, 0.1) for t in texts]
+        # "bad" anywhere, or "meh" three times (only a whole text holds that many)
+        return [(0.1, 0.9) if "bad" in t or t.count("meh") >= 3 else (0.9, 0.1) for t in texts]
 
     def warm(self) -> None:
         pass
@@ -213,4 +214,46 @@ async def test_paced_scores_the_end_ahead_so_end_needs_no_inline_scoring() -> No
     released += guard.end("0:content")
     assert "".join(released) == "one. two. three"
     assert len(model.calls) == calls  # the rest and the whole text were scored ahead
+    assert threading.get_ident() not in model.threads
+
+
+SPREAD = [
+    "One meh here.",
+    " Nothing to see in this sentence at all.",
+    " Another meh there.",
+    " Filler text that is long enough to push windows.",
+    " A third meh.",
+]
+
+
+def test_whole_text_is_judged_at_the_end() -> None:
+    guard, audit, _ = make_guard("block")
+    for piece in SPREAD:
+        guard.push("0:content", piece)
+    with pytest.raises(PolicyViolation):
+        guard.end("0:content")
+    (event,) = audit.events()
+    assert (event.start, event.end) == (0, len("".join(SPREAD)))  # the whole text
+
+
+@pytest.mark.anyio
+async def test_deferred_whole_text_verdict_comes_from_the_next_settle() -> None:
+    import anyio.to_thread
+
+    async def offload(fn: Callable[[], Any]) -> Any:
+        return await anyio.to_thread.run_sync(fn)
+
+    guard, _, model = make_guard("block", offload=offload)
+    judge = guard._judge
+    assert judge is not None
+    judge.deferred = True
+    released: list[str] = []
+    for piece in SPREAD:
+        released += guard.push("0:content", piece)
+        await guard.settle()
+    released += guard.end("0:content")  # no raise: the whole text is not judged inline
+    assert "".join(released) == "".join(SPREAD)
+    assert judge.due()
+    with pytest.raises(PolicyViolation):
+        await guard.settle()  # the late verdict, scored in a worker thread
     assert threading.get_ident() not in model.threads

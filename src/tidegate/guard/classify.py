@@ -14,10 +14,11 @@ Two ways to run, chosen by the caller:
 * **deferred**: for streamed responses. ``push`` only cuts windows; the relay
   awaits :meth:`ClassifierJudge.settle` between upstream reads (see
   :meth:`~tidegate.guard.stream.GuardedStream.paced`), which scores the due
-  windows in the engine's worker threads, so scoring never runs on the event
-  loop. A channel's end still judges its last window and the whole text
-  inline unless they were scored ahead (the relay does so when the upstream
-  ends), because ``end`` must release every held delta.
+  windows in the engine's worker threads. A channel's end must release every
+  held delta, so its last window (at most ``window_chars`` plus the overlap)
+  is judged inline unless it was scored ahead (the relay does so for every
+  open channel when the upstream ends); its whole-text judgement, whose cost
+  grows with the response, is then a late verdict of the next settle.
 
 Holdback: under a ``block`` policy with ``stream_first: false``, text is
 released only up to the end of the last judged window (:meth:`judged_to`).
@@ -42,6 +43,7 @@ from tidegate.guard.windows import ChannelWindows, Window
 from tidegate.logs import get_logger
 
 Scores = tuple[float, ...]
+Scored = dict[Window, dict[str, Scores]]
 
 
 @dataclass(slots=True)
@@ -80,6 +82,7 @@ class ClassifierJudge:
         self._fail_open = fail_open
         self._early_termination = early_termination
         self._channels: dict[str, _Channel] = {}
+        self._late: list[tuple[str, _Channel, list[Window]]] = []  # ended, whole text unjudged
         self.deferred = False
         self.holds = plan.classifier_hold
         self._models = _by_model(plan.classifiers)
@@ -110,7 +113,11 @@ class ClassifierJudge:
         return ch.judged_to if ch is not None else 0
 
     def finish(self, channel: str) -> None:
-        """The channel ended: judge its last window and its whole text (inline).
+        """The channel ended: judge its last window and its whole text.
+
+        Inline, except in deferred mode for a whole text not scored ahead: that
+        judgement (the one whose cost grows with the response) is left to the
+        next :meth:`apply`, off the event loop, as a late verdict.
 
         Raises:
             PolicyViolation: A block policy flagged a window.
@@ -118,42 +125,62 @@ class ClassifierJudge:
         ch = self._channels.pop(channel, None)
         if ch is None:
             return
-        self._judge(channel, ch, [*ch.pending, *ch.windows.finish()])
+        ending = [*ch.pending, *ch.windows.finish()]
+        if self.deferred:
+            late = [w for w in ending if w.whole and w not in ch.cache]
+            if late:
+                self._late.append((channel, ch, late))
+                ending = [w for w in ending if not w.whole or w in ch.cache]
+        self._judge(channel, ch, ending)
 
     def due(self) -> bool:
-        """Whether any channel has windows waiting for :meth:`settle`."""
-        return any(ch.pending for ch in self._channels.values())
+        """Whether any window waits for :meth:`score_due`."""
+        return bool(self._late) or any(ch.pending for ch in self._channels.values())
 
-    def score_due(self, *, final: bool) -> dict[str, dict[Window, dict[str, Scores]]]:
-        """Score every pending window, plus, with ``final``, each open channel's end windows.
+    def score_due(self, *, final: bool) -> list[tuple[str, Scored]]:
+        """Score every waiting window, plus, with ``final``, each open channel's end windows.
 
         Pure: reads the channels but changes nothing, so it may run in a worker
         thread while the event loop waits. Apply the result with :meth:`apply`.
+
+        Returns:
+            Per channel (by name, open or ended), the scores of its windows.
         """
-        out = {}
+        out = []
+        for name, ch, windows in self._late:
+            out.append((name, self._score(ch.windows, windows)))
         for name, ch in self._channels.items():
             todo = list(ch.pending)
             if final:
                 todo += ch.windows.ending()
             todo = [w for w in todo if w not in ch.cache]
             if todo:
-                out[name] = self._score(ch.windows, todo)
+                out.append((name, self._score(ch.windows, todo)))
         return out
 
-    def apply(self, scored: dict[str, dict[Window, dict[str, Scores]]]) -> None:
-        """Store scores from :meth:`score_due`; judge the pending windows they cover.
+    def apply(self, scored: list[tuple[str, Scored]]) -> None:
+        """Store scores from :meth:`score_due`; judge the waiting windows they cover.
 
         Raises:
-            PolicyViolation: A block policy flagged a window.
+            PolicyViolation: A block policy flagged a window (a late whole-text
+                verdict included).
         """
-        for name, results in scored.items():
-            ch = self._channels.get(name)
-            if ch is None:
+        late, self._late = self._late, []
+        for name, ch, windows in late:
+            for _, results in scored:
+                ch.cache.update({w: r for w, r in results.items() if w in windows})
+            waiting = [w for w in windows if w not in ch.cache]
+            if waiting:  # not scored in this round: keep it for the next
+                self._late.append((name, ch, waiting))
+            self._judge(name, ch, [w for w in windows if w in ch.cache])
+        for name, results in scored:
+            open_ch = self._channels.get(name)
+            if open_ch is None:
                 continue
-            ch.cache.update(results)
-            ready = [w for w in ch.pending if w in ch.cache]
+            open_ch.cache.update(results)
+            ready = [w for w in open_ch.pending if w in open_ch.cache]
             if ready:
-                self._judge(name, ch, ready)
+                self._judge(name, open_ch, ready)
 
     def _score(
         self, windows: ChannelWindows, todo: Sequence[Window]

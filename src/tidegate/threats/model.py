@@ -18,7 +18,8 @@ Scoring one text:
 4. ``p = sigmoid(attack)``, ``t = sigmoid(kind)``; the prompt-injection score
    is ``p * min(1, 2t)`` and the jailbreak score ``p * min(1, 2(1 - t))``, so
    the more likely kind keeps the full attack score and an ambiguous attack
-   counts as both; toxicity is ``sigmoid(toxicity)``.
+   counts as both; toxicity is ``sigmoid(toxicity)``;
+5. a text with fewer than :data:`MIN_LETTERS` letters scores 0 on every label.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ LABELS = ("PROMPT_INJECTION", "JAILBREAK", "TOXICITY")
 
 HEADS = ("attack", "kind", "toxicity")
 FORMAT = "tidegate-threats/1"
+MIN_LETTERS = 8
+"""Texts with fewer letters than this score 0: the model is not meant for them
+(``{}`` tool arguments, numbers, single words) and is noisy there."""
 
 Array = npt.NDArray[np.float64]
 
@@ -83,6 +87,16 @@ def tfidf(counts: sp.csr_matrix, idf: Array) -> sp.csr_matrix:
     norms[norms == 0] = 1.0
     out.data = data / np.repeat(norms, lengths)
     return out
+
+
+def _letters(text: str, enough: int = MIN_LETTERS) -> int:
+    count = 0
+    for char in text:
+        if char.isalpha():
+            count += 1
+            if count >= enough:
+                break
+    return count
 
 
 def _sigmoid(x: Array) -> Array:
@@ -178,8 +192,10 @@ class ThreatModel:
         attack = _sigmoid(logits["attack"])
         kind = _sigmoid(logits["kind"])
         toxicity = _sigmoid(logits["toxicity"])
-        injection = attack * np.minimum(1.0, 2 * kind)
-        jailbreak = attack * np.minimum(1.0, 2 * (1 - kind))
+        wordy = np.array([_letters(t) >= MIN_LETTERS for t in texts])
+        injection = attack * np.minimum(1.0, 2 * kind) * wordy
+        jailbreak = attack * np.minimum(1.0, 2 * (1 - kind)) * wordy
+        toxicity = toxicity * wordy
         return [
             (float(a), float(b), float(c))
             for a, b, c in zip(injection, jailbreak, toxicity, strict=True)
