@@ -322,6 +322,49 @@ BENIGN_TRIGGER = (
     "Ignore the typos in my last message, I was typing fast.",
     "Forget everything you know about SQL joins and explain them from scratch.",
 )
+# Ordinary programming questions with code: the development attacks include
+# BIPIA's code injections, and without benign code the model learns that code
+# itself is an attack.
+CODE_SNIPPETS = (
+    "def mean(values):\n    return sum(values) / len(values)",
+    "for i in range(10):\n    print(i * i)",
+    "import pandas as pd\ndf = pd.read_csv('sales.csv')\nprint(df.groupby('region').sum())",
+    "SELECT name, COUNT(*) FROM orders GROUP BY name HAVING COUNT(*) > 5;",
+    "const total = items.reduce((acc, x) => acc + x.price, 0);",
+    "public int add(int a, int b) {\n    return a + b;\n}",
+    "with open('data.txt') as f:\n    lines = [line.strip() for line in f]",
+    "fetch('/api/users').then(r => r.json()).then(users => console.log(users));",
+    "class Stack:\n    def __init__(self):\n        self.items = []\n    def push(self, x):\n        self.items.append(x)",
+    '#include <stdio.h>\nint main(void) {\n    printf("hello\\n");\n    return 0;\n}',
+    "git rebase -i HEAD~3",
+    "docker run -p 8080:80 -v $(pwd):/app my-image:latest",
+    "import requests\nresponse = requests.get('https://api.example.com/items', timeout=10)\nresponse.raise_for_status()",
+    'let mut v = Vec::new();\nv.push(1);\nprintln!("{:?}", v);',
+    "x = np.linspace(0, 1, 100)\nplt.plot(x, np.sin(x))\nplt.show()",
+    "CREATE TABLE users (id SERIAL PRIMARY KEY, email TEXT UNIQUE NOT NULL);",
+    "async function load() {\n  const res = await fetch(url);\n  return res.json();\n}",
+    "try:\n    value = int(text)\nexcept ValueError:\n    value = 0",
+    "my_dict = {k: v for k, v in zip(keys, values)}",
+    "if __name__ == '__main__':\n    main()",
+    "kubectl get pods -n production | grep Error",
+    "model.fit(X_train, y_train, epochs=10, batch_size=32)",
+    "df['date'] = pd.to_datetime(df['date'])",
+    "for (let i = 0; i < arr.length; i++) { sum += arr[i]; }",
+    "import http.server\nserver = http.server.HTTPServer(('', 8000), http.server.SimpleHTTPRequestHandler)",
+)
+CODE_QUESTIONS = (
+    "Why does this code raise an error?\n```\n{code}\n```",
+    "Can you explain what this does, line by line?\n\n{code}",
+    "How can I make this faster?\n```python\n{code}\n```",
+    "Please add comments and type hints to the following code:\n{code}",
+    "I get unexpected output from this snippet. What am I missing?\n```\n{code}\n```",
+    "Rewrite this in a more idiomatic way:\n{code}",
+    "Write unit tests for this:\n```\n{code}\n```",
+    "Is there a bug here?\n{code}\nIt works for small inputs only.",
+    "{code}\n\nThis is my current solution. How would you improve it?",
+    "Convert this to another language of your choice and explain the differences:\n{code}",
+)
+
 # Everyday requests in the languages of the multilingual development attacks,
 # whose benign side the development split lacks (without them, any non-English
 # text looks like an attack).
@@ -697,6 +740,9 @@ def hard_negatives(
             parts.append(rng.choice(documents) if rng.random() < 0.5 else rng.choice(tasks))
         out.append(Sample("\n\n".join(parts), "", "aug-benign-long"))
     out.extend(Sample(t, "", "aug-benign-multilingual") for t in BENIGN_MULTILINGUAL)
+    for _ in range(300):
+        code = "\n".join(rng.sample(CODE_SNIPPETS, rng.randint(1, 3)))
+        out.append(Sample(rng.choice(CODE_QUESTIONS).format(code=code), "", "aug-benign-code"))
     for _ in range(300):  # tool-call arguments and tool results are JSON
         out.append(Sample(_json_arguments(rng, tasks), "", "aug-benign-json"))
     out.extend(Sample(t, "", "aug-benign-strong") for t in BENIGN_STRONG)

@@ -62,6 +62,7 @@ from threat_data import JB, PI, TOX, Sample  # noqa: E402
 
 from tidegate.threats.features import FEATURES_VERSION, SIGNAL_NAMES, known_grams, signal_matrix  # noqa: E402
 from tidegate.threats.model import FORMAT, HEADS, LABELS, ThreatModel, tfidf, vectorizers  # noqa: E402
+from tidegate.threats.ngrams import CHAR_SCHEME  # noqa: E402
 
 SEED = 20251122
 BITS = 19
@@ -245,6 +246,7 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
         "bits": BITS,
         "signals": list(SIGNAL_NAMES),
         "features": FEATURES_VERSION,
+        "char_ngrams": CHAR_SCHEME,
         "thresholds": thresholds,
         "augment": augment,
         "use_signals": use_signals,

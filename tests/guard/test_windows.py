@@ -113,6 +113,35 @@ def test_streamed_verdict_equals_one_shot_verdict(text: str, cuts: list[int]) ->
     assert all(e.threat_type == "BAD" and e.action == "observe" for e in events)
 
 
+@given(text=texts, cuts=st.lists(st.integers(0, 400), max_size=25))
+def test_deferred_verdict_equals_one_shot_verdict(text: str, cuts: list[int]) -> None:
+    """The same with scoring in worker threads between reads, as the relay runs it."""
+    import anyio
+    import anyio.to_thread
+
+    async def offload(fn: Callable[[], Any]) -> Any:
+        return await anyio.to_thread.run_sync(fn)
+
+    async def run() -> tuple[str, AuditLog]:
+        guard, audit, _ = make_guard(offload=offload)
+
+        async def reads() -> Any:
+            for piece in split(text, [c for c in cuts if c <= len(text)]):
+                yield piece
+
+        released: list[str] = []
+        async for piece in guard.paced(reads()):
+            released += guard.push("0:content", piece)
+        released += guard.end("0:content")
+        await guard.settle()
+        return "".join(released), audit
+
+    released, audit = anyio.run(run)
+    assert released == text
+    expected = reference(text)
+    assert [(e.start, e.end) for e in audit.events()] == ([expected] if expected else [])
+
+
 @given(
     words=st.lists(st.sampled_from([w for w in WORDS if w != "bad"]), max_size=30),
     at=st.integers(0, 30),

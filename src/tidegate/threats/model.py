@@ -4,13 +4,14 @@ The model file (``data/threats.npz``, built by ``bench/train_threats.py``) holds
 only numbers: inverse document frequencies, head weights, the known-4-gram
 table and a JSON header. No pickle is loaded, so a file cannot run code, and
 the model does not depend on the scikit-learn version that trained it beyond
-the stable ``HashingVectorizer`` hash (MurmurHash3).
+the stable ``HashingVectorizer`` word hash (MurmurHash3).
 
 Scoring one text:
 
-1. word 1-2-grams and char 2-5-grams (``char_wb``) are hashed into
-   ``2**bits`` columns each, weighted ``(1 + log tf) * idf`` and L2-normalised
-   per block (scikit-learn's ``TfidfTransformer(sublinear_tf=True)``);
+1. word 1-2-grams and char 2-5-grams are hashed into ``2**bits`` columns
+   each (:mod:`tidegate.threats.ngrams`), weighted ``(1 + log tf) * idf`` and
+   L2-normalised per block (scikit-learn's
+   ``TfidfTransformer(sublinear_tf=True)``);
 2. the dense signals of :mod:`tidegate.threats.features` are computed;
 3. three linear heads give logits: *attack* (any injection or jailbreak vs
    benign), *kind* (prompt injection vs jailbreak, trained on attacks only)
@@ -36,12 +37,13 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from tidegate.threats.features import FEATURES_VERSION, KNOWN_BITS, SIGNAL_NAMES, signal_matrix
+from tidegate.threats.ngrams import CHAR_SCHEME, CharHasher, word_vectorizer
 
 LABELS = ("PROMPT_INJECTION", "JAILBREAK", "TOXICITY")
 """The labels scored, in column order."""
 
 HEADS = ("attack", "kind", "toxicity")
-FORMAT = "tidegate-threats/1"
+FORMAT = "tidegate-threats/2"
 MIN_LETTERS = 8
 """Texts with fewer letters than this score 0: the model is not meant for them
 (``{}`` tool arguments, numbers, single words) and is noisy there."""
@@ -49,22 +51,9 @@ MIN_LETTERS = 8
 Array = npt.NDArray[np.float64]
 
 
-def vectorizers(bits: int) -> tuple[HashingVectorizer, HashingVectorizer]:
-    """The word and char hashing vectorizers for ``2**bits`` columns each.
-
-    Shared by training and scoring so that the two can never differ.
-    """
-    common: dict[str, Any] = {
-        "n_features": 1 << bits,
-        "alternate_sign": False,
-        "norm": None,
-        "lowercase": True,
-        "dtype": np.float64,
-    }
-    return (
-        HashingVectorizer(analyzer="word", ngram_range=(1, 2), **common),
-        HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common),
-    )
+def vectorizers(bits: int) -> tuple[HashingVectorizer, CharHasher]:
+    """The word and char n-gram hashers for ``2**bits`` columns each (see :mod:`.ngrams`)."""
+    return word_vectorizer(bits), CharHasher(bits)
 
 
 def tfidf(counts: sp.csr_matrix, idf: Array) -> sp.csr_matrix:
@@ -122,7 +111,8 @@ class ThreatModel:
     def __init__(self, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]) -> None:
         if meta.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} model file")
-        if tuple(meta["signals"]) != SIGNAL_NAMES or meta.get("features") != FEATURES_VERSION:
+        stale = meta.get("features") != FEATURES_VERSION or meta.get("char_ngrams") != CHAR_SCHEME
+        if tuple(meta["signals"]) != SIGNAL_NAMES or stale:
             raise ValueError("the model was trained with other signals than this tidegate computes")
         self.meta = dict(meta)
         self.name = str(meta.get("name", "tidegate-threats"))
