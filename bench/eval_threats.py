@@ -280,7 +280,9 @@ def main() -> int:
         f"Model: `{args.model or 'src/tidegate/threats/data/threats.npz'}` "
         f"(trained on {model.meta['samples']['development']} development + "
         f"{model.meta['samples']['templated']} templated samples; see bench/MODEL_CARD.md).",
-        "Every set below is held out (SOURCES.md); no rule, weight or threshold was fitted to it.",
+        "Every set below is held out (SOURCES.md); no rule, weight or threshold was fitted to it,",
+        "but design choices (signals, templates, the development FPR target) were compared on",
+        "these sets while the model was built; see the disclosure in MODEL_CARD.md.",
         "The score of a text is max(prompt-injection, jailbreak).",
         "",
         "## Targets",

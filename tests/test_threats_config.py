@@ -134,3 +134,12 @@ def test_scan_reports_threats_as_json_lines(capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().out == ""
     assert main(["scan", "--direction", "output", INJECTION]) == 0  # no output threat policy
     assert capsys.readouterr().out == ""
+
+
+def test_ci_trains_nothing() -> None:
+    """CI runs the README's test command, which uses the shipped model file."""
+    ci = [REPO / ".ci" / "run", *sorted((REPO / "scripts").glob("*.sh"))]
+    for script in ci:
+        assert "train_threats" not in script.read_text(), script
+    tests = [p for p in (REPO / "tests").rglob("*.py") if p != Path(__file__)]
+    assert not any("train_threats" in p.read_text() for p in tests)
