@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -72,6 +72,9 @@ MODELS_TABLE = FieldTable.of(
 )
 # The longest upstream error body read, in bytes; the rest is not relayed.
 _MAX_ERROR_BODY = 1024 * 1024
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -234,7 +237,7 @@ async def proxy_completion(
             upstream, engine = gateway.router.upstream(upstream_name), gateway.engine
         else:
             upstream, engine = gateway.router.select(adapter.name, request.url.path, parsed.model)
-        raw = await run_sized(len(raw), guard_input, engine, adapter, parsed, raw)
+        raw = await _off_loop(engine, "input", len(raw), guard_input, engine, adapter, parsed, raw)
         guard = engine.new_stream()
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
@@ -249,7 +252,7 @@ async def proxy_completion(
             return await _relay_upstream_error(adapter, engine, upstream, response)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             relay = SSERelayResponse(
-                chunks=upstream.aiter_bytes(response),
+                chunks=guard.paced(upstream.aiter_bytes(response)),
                 translator=adapter.new_stream(guard),
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
@@ -260,12 +263,27 @@ async def proxy_completion(
             stack = AsyncExitStack()  # ownership moved to the relay
             return relay  # type: ignore[return-value]  # an ASGI response
         body = await upstream.read_capped(response, gateway.config.limits.max_event_bytes)
-        return await run_sized(len(body), _guard_json_body, adapter, guard, body, response)
+        return await _off_loop(
+            engine, "output", len(body), _guard_json_body, adapter, guard, body, response
+        )
     except TidegateError as exc:
         log.info("request_failed", error=exc.code, status=exc.status)
         return error_response(adapter, exc)
     finally:
         await stack.aclose()
+
+
+async def _off_loop(
+    engine: GuardEngine, direction: str, size: int, fn: Callable[..., T], *args: Any
+) -> T:
+    """Run CPU-heavy guard work off the event loop when it may be slow.
+
+    With classifier detectors in the direction's plan, always (the engine's
+    worker threads); otherwise when the input is over the offload threshold.
+    """
+    if engine.plan(direction).classifiers:
+        return await engine.call(direction, fn, *args)
+    return await run_sized(size, fn, *args)
 
 
 def guard_input(
@@ -283,7 +301,7 @@ def guard_input(
         PolicyViolation: An input block policy matched.
         BadRequestError: Too deeply nested, or a lone surrogate.
     """
-    if not engine.input_plan.detectors:
+    if not engine.input_plan.detectors and not engine.input_plan.classifiers:
         return raw
 
     def guard(text: str, channel: str) -> str:

@@ -40,6 +40,9 @@ class GuardEvent:
         end: Span end (exclusive).
         score: Detector score in [0, 1].
         channel: Output channel (``"0:content"``) or input text index.
+        threat_type: For classifier findings (``threats``, ``onnx``), the
+            entity type (``"PROMPT_INJECTION"``…); their span is the judged
+            window. Empty for pattern detectors.
     """
 
     event_id: str
@@ -52,6 +55,7 @@ class GuardEvent:
     end: int
     score: float
     channel: str = ""
+    threat_type: str = ""
 
 
 class AuditSink(Protocol):

@@ -77,9 +77,10 @@ def test_defaults_are_named_and_grouped() -> None:
     names = [d.name for d in DEFAULTS]
     assert len(names) == len(set(names))
     assert {d.group for d in DEFAULTS} == {"pii", "secrets"}
-    assert set(DETECTOR_GROUPS) == {"pii", "secrets"}
-    for group, members in DETECTOR_GROUPS.items():
-        assert members == tuple(d.name for d in DEFAULTS if d.group == group)
+    assert set(DETECTOR_GROUPS) == {"pii", "secrets", "threats"}
+    for group in ("pii", "secrets"):  # pattern detectors; threats are classifiers
+        assert DETECTOR_GROUPS[group] == tuple(d.name for d in DEFAULTS if d.group == group)
+    assert DETECTOR_GROUPS["threats"] == ("prompt_injection", "jailbreak", "toxicity")
     assert DETECTOR_GROUPS["pii"] == (
         "email",
         "phone",
