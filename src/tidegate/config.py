@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import phonenumbers
 import yaml
 from pydantic import (
     BaseModel,
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from tidegate.detectors.pii.phone import DEFAULT_PHONE_REGIONS
 from tidegate.errors import ConfigError
 from tidegate.logs import get_logger
 from tidegate.ops.config import AuditConfig, LoggingConfig, MetricsConfig
@@ -199,6 +201,12 @@ class StreamingConfig(_Strict):
             the finding is recorded and the stream finishes.
         keepalive_s: Idle seconds before an SSE keep-alive comment is sent
             (the guard may hold text back for a while).
+        window_chars: Threat classifiers (``threats``, ``onnx``) judge windows
+            of text: a window ends at each sentence end (``.!?`` or a newline)
+            or after this many new chars, whichever comes first.
+        window_overlap_chars: Chars of earlier text each window repeats in
+            front of its new text, so a phrase cut by a window edge is still
+            seen whole. Must be smaller than ``window_chars``.
     """
 
     strategy: Strategy = "continuous"
@@ -208,6 +216,14 @@ class StreamingConfig(_Strict):
     max_buffer_chars: Annotated[int, Field(ge=1)] = 10000
     early_termination: bool = True
     keepalive_s: Annotated[float, Field(gt=0)] = 15.0
+    window_chars: Annotated[int, Field(ge=20, le=100_000)] = 400
+    window_overlap_chars: Annotated[int, Field(ge=0)] = 100
+
+    @model_validator(mode="after")
+    def _overlap_below_window(self) -> StreamingConfig:
+        if self.window_overlap_chars >= self.window_chars:
+            raise ValueError("streaming.window_overlap_chars must be smaller than window_chars")
+        return self
 
 
 class PolicyConfig(_Strict):
@@ -221,6 +237,11 @@ class PolicyConfig(_Strict):
             placeholder, ``block`` refuses the input or ends the output.
         placeholder: Redaction text; ``{entity_type}`` and ``{detector}`` are
             filled in. Defaults to ``redaction.placeholder``.
+        stream_first: Threat classifiers under ``block`` only. ``false`` (the
+            default) holds each window of output until it is judged, so
+            flagged text never reaches the client; ``true`` releases text at
+            once and ends the stream when a later verdict flags it (exposure
+            bounded by ``streaming.window_chars``).
     """
 
     name: Annotated[str, Field(min_length=1)]
@@ -228,6 +249,7 @@ class PolicyConfig(_Strict):
     direction: Direction = "both"
     action: Action = "block"
     placeholder: str | None = None
+    stream_first: bool = False
 
 
 class CustomDetectorConfig(_Strict):
@@ -235,24 +257,93 @@ class CustomDetectorConfig(_Strict):
 
     Attributes:
         name: Unique detector name, usable in ``policies[].detectors``.
-        type: ``regex`` (one bounded pattern) or ``keywords``.
+        type: ``regex`` (one bounded pattern), ``keywords``, or ``onnx`` (a
+            text classifier exported to ONNX; needs ``tidegate[onnx]``).
         pattern: ``regex`` only: the pattern; unbounded quantifiers are errors.
         keywords: ``keywords`` only: the words or phrases.
         case_sensitive: Match case exactly (``keywords``; ``regex`` uses the
             pattern's own flags unless this is false and ``ignore_case`` set).
         ignore_case: ``regex`` only: case-insensitive matching.
-        entity_type: Entity label reported (default: the name, upper-cased).
+        entity_type: Entity label reported (default: the name, upper-cased;
+            for ``onnx``, the winning label).
         placeholder: Redaction text for this detector.
+        model_path: ``onnx`` only: the ``.onnx`` file (inputs ``input_ids``
+            and optionally ``attention_mask``/``token_type_ids``; output
+            logits of shape ``[batch, len(labels)]``).
+        tokenizer_path: ``onnx`` only: a Hugging Face ``tokenizer.json``.
+        labels: ``onnx`` only: the class names in output order; the first is
+            the benign class, every other one is a threat.
+        threshold: ``onnx`` only: a window is flagged when the summed
+            probability of the threat labels reaches this value.
+        max_tokens: ``onnx`` only: tokens per window fed to the model (longer
+            windows are cut).
     """
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-    type: Literal["regex", "keywords"]
+    type: Literal["regex", "keywords", "onnx"]
     pattern: str | None = None
     keywords: tuple[str, ...] = ()
     case_sensitive: bool = False
     ignore_case: bool = False
     entity_type: str | None = None
     placeholder: str = ""
+    model_path: str | None = None
+    tokenizer_path: str | None = None
+    labels: tuple[str, ...] = ()
+    threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
+    max_tokens: Annotated[int, Field(ge=1, le=8192)] = 512
+
+
+class ThreatDetectorConfig(_Strict):
+    """Settings of one built-in threat detector.
+
+    Attributes:
+        threshold: Score in [0, 1] at or above which a window is flagged.
+            Default: the value shipped with the model, chosen on the
+            development split (see ``bench/MODEL_CARD.md``).
+    """
+
+    threshold: Annotated[float | None, Field(ge=0, le=1)] = None
+
+
+class ThreatsConfig(_Strict):
+    """The threat classifiers (``threats`` group and ``onnx`` detectors).
+
+    Attributes:
+        workers: Threads that run classifiers, shared by all requests of a
+            gateway, so that scoring never runs on the event loop.
+        prompt_injection: The ``prompt_injection`` detector.
+        jailbreak: The ``jailbreak`` detector.
+        toxicity: The ``toxicity`` detector.
+    """
+
+    workers: Annotated[int, Field(ge=1, le=64)] = 2
+    prompt_injection: ThreatDetectorConfig = ThreatDetectorConfig()
+    jailbreak: ThreatDetectorConfig = ThreatDetectorConfig()
+    toxicity: ThreatDetectorConfig = ThreatDetectorConfig()
+
+
+class DetectionConfig(_Strict):
+    """Settings of the built-in detectors.
+
+    Attributes:
+        phone_regions: ISO 3166-1 alpha-2 regions whose national phone
+            numbers (written without ``+``) the ``phone`` detector accepts,
+            tried in order. Numbers written with ``+`` or ``00`` are checked
+            for every country whatever this list. Default: US, GB, DE, FR, IN,
+            CA, AU, BR, IT, ES, NL, JP.
+    """
+
+    phone_regions: Annotated[tuple[str, ...], Field(min_length=1)] = DEFAULT_PHONE_REGIONS
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _known_regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        regions = tuple(r.upper() for r in value)
+        unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown phone regions (ISO 3166-1 alpha-2): {', '.join(unknown)}")
+        return regions
 
 
 class RedactionConfig(_Strict):
@@ -326,6 +417,9 @@ class RouteConfig(_Strict):
 DEFAULT_POLICIES = (
     PolicyConfig(name="redact-pii", detectors=("pii",), direction="both", action="redact"),
     PolicyConfig(name="block-secrets", detectors=("secrets",), direction="both", action="block"),
+    PolicyConfig(
+        name="observe-threats", detectors=("threats",), direction="input", action="observe"
+    ),
 )
 
 
@@ -342,8 +436,10 @@ class TidegateConfig(_Strict):
         embedded: Settings of the embedded model server.
         streaming: Output evaluation strategy.
         policies: Guardrail policies (default: redact PII and block secrets,
-            both directions).
-        custom_detectors: Config-defined regex and keyword detectors.
+            both directions; observe threats on input).
+        custom_detectors: Config-defined regex, keyword and ONNX detectors.
+        detection: Settings of the built-in detectors (phone regions).
+        threats: Threat classifier settings (thresholds, worker threads).
         redaction: Redaction defaults.
         fail_open: When a detector fails, let the text through (logged)
             instead of blocking it. Default false: guardrails fail closed.
@@ -367,6 +463,8 @@ class TidegateConfig(_Strict):
     streaming: StreamingConfig = StreamingConfig()
     policies: tuple[PolicyConfig, ...] = DEFAULT_POLICIES
     custom_detectors: tuple[CustomDetectorConfig, ...] = ()
+    detection: DetectionConfig = DetectionConfig()
+    threats: ThreatsConfig = ThreatsConfig()
     redaction: RedactionConfig = RedactionConfig()
     fail_open: bool = False
     auth: AuthConfig | None = None

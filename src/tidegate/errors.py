@@ -201,6 +201,10 @@ class PolicyViolation(TidegateError):
         policy: Name of the policy that blocked.
         event_id: Unique ID of this guard event, also written to the audit log.
         direction: ``"input"`` or ``"output"``.
+        threat_type: For a threat detector's block, the entity type
+            (``"PROMPT_INJECTION"``, ``"JAILBREAK"``, ``"TOXICITY"``, or a
+            custom ONNX detector's label); None for pattern detectors.
+        score: For a threat detector's block, the classifier score in [0, 1].
     """
 
     status = 400
@@ -212,8 +216,12 @@ class PolicyViolation(TidegateError):
         event_id: str,
         direction: str,
         termination: TerminationConfig | None = None,
+        *,
+        threat_type: str | None = None,
+        score: float | None = None,
     ) -> None:
-        message = f"{direction} blocked by tidegate policy {policy!r} (event_id {event_id})"
+        what = f" ({threat_type}, score {score:.2f})" if threat_type and score is not None else ""
+        message = f"{direction} blocked by tidegate policy {policy!r}{what} (event_id {event_id})"
         self.code = f"{direction}_blocked"
         if termination is not None:  # the configured ``termination:`` error
             if termination.message is not None:
@@ -227,6 +235,8 @@ class PolicyViolation(TidegateError):
         self.policy = policy
         self.event_id = event_id
         self.direction = direction
+        self.threat_type = threat_type
+        self.score = score
 
 
 class AuditUnavailableError(TidegateError):

@@ -190,7 +190,7 @@ class SSERelayResponse:
                 if pump.done:
                     return
             out = pump.end()
-        except UpstreamError as exc:
+        except Exception as exc:  # an upstream failure, or a late guard verdict
             out = pump.fail(exc)
         if out:
             await self._send_body(send, b"".join(out))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from stdnum import luhn
 
 from tidegate.detectors import Finding, PatternDetector
 from tidegate.detectors.pii import (
     CREDIT_CARD,
+    DEFAULT_PHONE_REGIONS,
     EMAIL,
     IBAN,
     IP_ADDRESS,
@@ -64,6 +68,24 @@ PHONE_CASES: list[Case] = [
     ("1-800-275-2273", 1, [(0, 14)]),
     ("+1-212-555-0199", 1, [(0, 15)]),
     ("(415) 555-2671 or +33 1 42 68 53 00", 2, [(0, 14), (18, 35)]),
+    # international numbers, with and without the + (default regions)
+    ("Tel. 030 901820", 1, [(5, 15)]),  # DE
+    ("+49 30 901820", 1, [(0, 13)]),
+    ("ring 020 7946 0958", 1, [(5, 18)]),  # GB national
+    ("+44 7700 900123 (mobile)", 1, [(0, 15)]),
+    ("(02) 9876 5432", 1, [(0, 14)]),  # AU
+    ("+91 98765 43210", 1, [(0, 15)]),  # IN
+    ("03-1234-5678", 1, [(0, 12)]),  # JP
+    ("(11) 91234-5678", 1, [(0, 15)]),  # BR
+    ("+39 06 6982 1234", 1, [(0, 16)]),  # IT
+    ("912 34 56 78", 1, [(0, 12)]),  # ES
+    ("06 12345678", 1, [(0, 11)]),  # NL mobile
+    ("06 12 34 56 78", 1, [(0, 14)]),  # FR mobile
+    ("02.27.96.63.08", 1, [(0, 14)]),  # FR, dotted pairs
+    ("+1 (416) 555-0199", 1, [(0, 17)]),  # CA
+    ("+14155552671", 1, [(0, 12)]),  # E.164
+    ("+44 20 7946 0958 ext. 123", 1, [(0, 25)]),
+    ("fax 166-684-7899", 1, [(4, 16)]),  # North American layout, unassigned area code
     # negatives: bare digit runs, dates, times, IPs, ISBNs, too short, bad area code
     ("Order #1234567890 shipped", 0, []),
     ("Order no. 4155552671", 0, []),
@@ -74,9 +96,22 @@ PHONE_CASES: list[Case] = [
     ("ISBN 978-3-16-148410-0", 0, []),
     ("zip 94103-1234", 0, []),
     ("555-1234", 0, []),
-    ("Call 123-456-7890", 0, []),
+    ("Call 123-456-7890", 0, []),  # placeholder
+    ("(555) 555-5555", 0, []),  # placeholder
     ("version 1.2.3.4.5", 0, []),
     ("SSN 078-05-1120", 0, []),
+    # tricky benign digit groups in prose
+    ("the 1990-1995 period", 0, []),
+    ("season 2011-12", 0, []),
+    ("population 10 000 000", 0, []),
+    ("scores 13 - 20", 0, []),
+    ("from 2023-2024 to 2024-2025", 0, []),
+    ("5 10 15 20 25 30", 0, []),
+    ("100 200 300 400", 0, []),
+    ("12 34 56 78 90", 0, []),
+    ("+1 555 0100", 0, []),  # local-only length with a country code
+    ("1-800-FLOWERS", 0, []),
+    ("Apt. 81 1991 Dikbas Road", 0, []),  # street number, 6 digits
 ]
 
 
@@ -85,18 +120,40 @@ def test_phone(text: str, count: int, spans: list[tuple[int, int]]) -> None:
     check(PHONE, text, count, spans)
 
 
+@pytest.mark.parametrize("region", DEFAULT_PHONE_REGIONS)
+def test_phone_example_numbers_of_every_default_region(region: str) -> None:
+    """libphonenumber's own example numbers, national and international layouts."""
+    for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE):
+        number = phonenumbers.example_number_for_type(region, kind)
+        for fmt in (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL):
+            text = phonenumbers.format_number(number, fmt)
+            if text.endswith("01 23 45 67 89"):  # FR's example is a placeholder run
+                continue
+            found = list(PHONE.find_all(f"call {text} today"))
+            assert [(f.start, f.end) for f in found] == [(5, 5 + len(text))], (region, text)
+
+
 def test_phone_regions() -> None:
-    uk_national = "ring 020 7946 0958 today"
-    assert list(PHONE.find_all(uk_national)) == []
-    found = list(phone_detector(("US", "GB")).find_all(uk_national))
-    assert [(f.start, f.end) for f in found] == [(5, 18)]
-    assert is_valid_phone("020 7946 0958", ("GB",))
+    danish = "ring 32 12 34 56 today"  # valid in Denmark, in no default region
+    assert list(PHONE.find_all(danish)) == []
+    found = list(phone_detector(("US", "DK")).find_all(danish))
+    assert [(f.start, f.end) for f in found] == [(5, 16)]
+    assert is_valid_phone("32 12 34 56", ("DK",))
+    assert is_valid_phone("020 7946 0958")  # GB is a default region
+    assert not is_valid_phone("020 7946 0958", ("US",))
     with pytest.raises(ValueError, match="regions"):
         phone_detector(())
     with pytest.raises(ValueError, match="regions"):
         phone_detector(("ZZ",))
 
 
+def luhn_card(prefix: str, length: int) -> str:
+    """A number of ``length`` digits starting with ``prefix`` that passes Luhn."""
+    body = (prefix + "3141592653589793238462")[: length - 1]
+    return body + luhn.calc_check_digit(body)
+
+
+ZWSP, ZWJ, NBSP, NNBSP, FFFD = "\u200b", "\u200d", "\u00a0", "\u202f", "\ufffd"
 CARD_CASES: list[Case] = [
     ("Visa 4111 1111 1111 1111 exp", 1, [(5, 24)]),
     ("4111-1111-1111-1111", 1, [(0, 19)]),
@@ -108,14 +165,43 @@ CARD_CASES: list[Case] = [
     ("Diners 30569309025904", 1, [(7, 21)]),
     ("UnionPay 6200000000000005", 1, [(9, 25)]),
     ("cards 4111111111111111, 5500005555555559", 2, [(6, 22), (24, 40)]),
+    # every separator, invisible ones included
+    ("4111.1111.1111.1111", 1, [(0, 19)]),
+    ("4111  1111  1111  1111", 1, [(0, 22)]),
+    (f"4111{ZWSP}1111{ZWSP}1111{ZWSP}1111", 1, [(0, 19)]),
+    (f"4{ZWJ}1{ZWJ}1{ZWJ}1111111111111", 1, [(0, 19)]),
+    (f"4111{NBSP}1111{NBSP}1111{NBSP}1111", 1, [(0, 19)]),
+    (f"4111{NNBSP}1111 - 1111{FFFD}1111", 1, [(0, 21)]),
+    (f"4111 {ZWSP}1111-{ZWSP}1111 1111", 1, [(0, 21)]),
+    # issuer ranges beyond the big four (lengths as the issuers use them)
+    (f"UATP {luhn_card('1', 15)}", 1, [(5, 20)]),
+    (f"Mir {luhn_card('2200', 16)}", 1, [(4, 20)]),
+    (f"JCB {luhn_card('2131', 15)}", 1, [(4, 19)]),  # legacy 15-digit JCB
+    (f"JCB {luhn_card('1800', 15)}", 1, [(4, 19)]),
+    (f"RuPay {luhn_card('6521', 16)}", 1, [(6, 22)]),
+    (f"Troy {luhn_card('9792', 16)}", 1, [(5, 21)]),
+    (f"Humo {luhn_card('9860', 16)}", 1, [(5, 21)]),
+    (f"UzCard {luhn_card('8600', 16)}", 1, [(7, 23)]),
+    (f"Maestro {luhn_card('6759', 19)}", 1, [(8, 27)]),
+    (f"Visa, 19 digits: {luhn_card('4', 19)}", 1, [(17, 36)]),
+    (f"Visa, 13 digits: {luhn_card('4', 13)}", 1, [(17, 30)]),
     # negatives
     ("4111 1111 1111 1112", 0, []),  # fails Luhn
-    ("1234567812345670", 0, []),  # passes Luhn, no issuer starts with 1
+    ("1234567812345670", 0, []),  # passes Luhn, no 16-digit issuer starts with 1
     ("id 79927398713000", 0, []),  # no issuer starts with 7
+    (f"Amex {luhn_card('34', 16)}", 0, []),  # Amex never has 16 digits
+    (f"Troy {luhn_card('9793', 16)}", 0, []),  # not an issuer range
     ("4111 1111 1111 1111 1111 1111", 0, []),  # 24 digits
     ("3.14159265358979323846", 0, []),  # decimals
     ("4111111111111111x", 0, []),  # part of a token
+    ("v4111.1111.1111.1111", 0, []),
+    ("4111111111111111.5", 0, []),  # a decimal number
     ("call 415-555-2671", 0, []),
+    # tricky benign digit runs
+    ("see pages 4 1 1 1 and 2 3", 0, []),
+    ("ISBN 978-3-16-148410-0", 0, []),
+    ("build 2024.01.15.1130.7", 0, []),
+    ("timestamp 1700000000000", 0, []),
 ]
 
 

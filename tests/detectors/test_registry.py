@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import types
 
 import pytest
@@ -26,6 +28,8 @@ from tidegate.detectors import (
 )
 
 DEFAULTS = default_detectors()
+PII_MODULES = list(pkgutil.iter_modules(pii.__path__))
+SECRET_MODULES = list(pkgutil.iter_modules(secrets.__path__))
 PARSE_FLAGS = regex.IGNORECASE | regex.MULTILINE | regex.DOTALL | regex.VERBOSE
 
 
@@ -73,9 +77,10 @@ def test_defaults_are_named_and_grouped() -> None:
     names = [d.name for d in DEFAULTS]
     assert len(names) == len(set(names))
     assert {d.group for d in DEFAULTS} == {"pii", "secrets"}
-    assert set(DETECTOR_GROUPS) == {"pii", "secrets"}
-    for group, members in DETECTOR_GROUPS.items():
-        assert members == tuple(d.name for d in DEFAULTS if d.group == group)
+    assert set(DETECTOR_GROUPS) == {"pii", "secrets", "threats"}
+    for group in ("pii", "secrets"):  # pattern detectors; threats are classifiers
+        assert DETECTOR_GROUPS[group] == tuple(d.name for d in DEFAULTS if d.group == group)
+    assert DETECTOR_GROUPS["threats"] == ("prompt_injection", "jailbreak", "toxicity")
     assert DETECTOR_GROUPS["pii"] == (
         "email",
         "phone",
@@ -83,6 +88,17 @@ def test_defaults_are_named_and_grouped() -> None:
         "us_ssn",
         "iban",
         "ip_address",
+        "us_itin",
+        "passport",
+        "us_driver_license",
+        "aba_routing",
+        "uk_nino",
+        "uk_nhs",
+        "in_aadhaar",
+        "in_pan",
+        "btc_address",
+        "eth_address",
+        "mac_address",
     )
     assert {"aws_access_key", "github_token", "jwt", "private_key"} <= set(
         DETECTOR_GROUPS["secrets"]
@@ -95,7 +111,19 @@ def test_groups_are_immutable() -> None:
     assert default_detectors() == DEFAULTS
 
 
-@pytest.mark.parametrize("module", [bounds, custom, pii, registry, secrets, detectors_pkg])
+@pytest.mark.parametrize(
+    "module",
+    [
+        bounds,
+        custom,
+        pii,
+        *(importlib.import_module(f"tidegate.detectors.pii.{m.name}") for m in PII_MODULES),
+        *(importlib.import_module(f"tidegate.detectors.secrets.{m.name}") for m in SECRET_MODULES),
+        registry,
+        secrets,
+        detectors_pkg,
+    ],
+)
 def test_no_module_level_mutable_state(module: types.ModuleType) -> None:
     for name, value in vars(module).items():
         if not name.startswith("__"):
@@ -159,3 +187,68 @@ def test_findings_stay_within_declared_bounds(text: str) -> None:
 def test_ordinary_prose_has_no_findings() -> None:
     found = [(d.name, f.start, f.end) for d in DEFAULTS for f in d.find_all(PROSE)]
     assert found == []
+
+
+def test_default_detectors_take_phone_regions() -> None:
+    danish = "ring 32 12 34 56 today"
+    phone = next(d for d in default_detectors(("US", "DK")) if d.name == "phone")
+    assert [(f.start, f.end) for f in phone.find_all(danish)] == [(5, 16)]
+    default_phone = next(d for d in DEFAULTS if d.name == "phone")
+    assert list(default_phone.find_all(danish)) == []
+    assert default_detectors(pii.DEFAULT_PHONE_REGIONS) == DEFAULTS
+    with pytest.raises(ValueError, match="regions"):
+        default_detectors(("XX",))
+
+
+def test_phone_regions_config_key() -> None:
+    from tidegate.config import parse_config
+    from tidegate.errors import ConfigError
+
+    assert parse_config({}).detection.phone_regions == pii.DEFAULT_PHONE_REGIONS
+    assert parse_config({"detection": {"phone_regions": ["dk"]}}).detection.phone_regions == ("DK",)
+    with pytest.raises(ConfigError, match=r"detection\.phone_regions"):
+        parse_config({"detection": {"phone_regions": ["ZZ"]}})
+    with pytest.raises(ConfigError, match=r"detection\.phone_regions"):
+        parse_config({"detection": {"phone_regions": []}})
+
+
+BENIGN_CODE = [
+    'API_KEY = os.environ["OPENAI_API_KEY"]\nclient = OpenAI(api_key=API_KEY)',
+    "password = getpass.getpass()\ntoken: str = ''",
+    'headers = {"Authorization": f"Bearer {token}"}',
+    "curl -u $USER:$TOKEN https://api.github.com/user",
+    "export AWS_SECRET_ACCESS_KEY=<your-secret-key>",
+    "aws_secret_access_key = YOUR_SECRET_ACCESS_KEY",
+    'DB_PASSWORD = "your_password_here"',
+    "password: ${{ secrets.DB_PASSWORD }}",
+    "Use a strong password: at least 12 characters, mixing cases and digits.",
+    "The token is stored in the keychain and the secret is rotated monthly.",
+    "git commit -m 'Fix login' && git push origin main",
+    "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "uuid = 123e4567-e89b-12d3-a456-426614174000",
+    "const apiKey = process.env.API_KEY;",
+    "if (password.length < 8) { return false; }",
+    "b.removeTransientObservers() and s.getElementsByClassNameX()",
+    "max_tokens = 1024, temperature = 0.7",
+    "Set `OPENAI_API_KEY=sk-...` in your .env file.",
+    "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx is the shape of a GitHub token",
+    "hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())",
+]
+
+
+@pytest.mark.parametrize("text", BENIGN_CODE)
+def test_benign_code_has_no_secret_findings(text: str) -> None:
+    found = [d.name for d in DEFAULTS if d.group == "secrets" and list(d.find_all(text))]
+    assert found == []
+
+
+def test_the_engine_builds_its_phone_detector_from_phone_regions() -> None:
+    from tidegate.config import parse_config
+    from tidegate.guard.engine import GuardEngine
+
+    text = "call me on 020 7946 0018 today"  # a London number, national format
+    found = {}
+    for regions in (["US"], ["GB"]):
+        engine = GuardEngine(parse_config({"detection": {"phone_regions": regions}}))
+        found[regions[0]] = [r.finding.entity_type for r in engine.scan(text, "output")]
+    assert found == {"US": [], "GB": ["PHONE_NUMBER"]}

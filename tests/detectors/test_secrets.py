@@ -19,6 +19,7 @@ import detect_secrets.plugins
 import pytest
 
 from tidegate.detectors.secrets import DETECT_SECRETS_PLUGINS, SECRET_DETECTORS
+from tidegate.detectors.secrets.core import CORE_DETECTORS
 
 _RNG = random.Random(20240601)
 ALNUM = string.ascii_letters + string.digits
@@ -112,17 +113,6 @@ CASES: dict[str, list[Case]] = {
         (f"--registration-token {GLRUNNER}", 1, [(21, 50)]),
         ("gl" + "pat-short", 0, []),
     ],
-    "slack_token": [
-        (f"SLACK_BOT_TOKEN={XOXB}", 1, [(16, 70)]),
-        (XOXP, 1, [(0, 76)]),
-        (XAPP, 1, [(0, 97)]),
-        ("xo" + "xb-", 0, []),
-        ("xo" + "xb-12345", 0, []),
-    ],
-    "slack_webhook": [
-        (f"url: {WEBHOOK}", 1, [(5, 84)]),
-        ("https://hooks.slack.com/services/", 0, []),
-    ],
     "stripe_key": [
         (f"stripe.api_key = '{SK_LIVE}'", 1, [(18, 50)]),
         (RK_TEST, 1, [(0, 107)]),
@@ -205,8 +195,28 @@ def test_secret_detector(name: str, text: str, count: int, spans: list[tuple[int
     assert all(f.length <= detector.max_match_chars for f in findings)
 
 
-def test_every_secret_detector_has_cases() -> None:
-    assert set(CASES) == set(BY_NAME)
+def test_every_core_detector_has_cases() -> None:
+    assert set(CASES) == {d.name for d in CORE_DETECTORS}
+
+
+SLACK_CASES: list[tuple[str, str, int]] = [
+    ("slack_bot_token", f"SLACK_BOT_TOKEN={XOXB}", 1),
+    ("slack_user_token", XOXP, 1),
+    ("slack_app_token", XAPP, 1),
+    ("slack_webhook", f"url: {WEBHOOK}", 1),
+    # one type's token is not another's
+    ("slack_bot_token", XOXP, 0),
+    ("slack_user_token", XOXB, 0),
+    ("slack_app_token", XOXB, 0),
+    ("slack_bot_token", "xo" + "xb-", 0),
+    ("slack_bot_token", "xo" + "xb-12345", 0),
+    ("slack_webhook", "https://hooks.slack.com/services/", 0),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "count"), SLACK_CASES)
+def test_slack_split_per_token_type(name: str, text: str, count: int) -> None:
+    assert len(list(BY_NAME[name].find_all(text))) == count
 
 
 def test_github_fakes_have_valid_checksums() -> None:
@@ -231,7 +241,8 @@ CROSS_CHECK = [
     ("aws_access_key", AKIA),
     ("github_token", GHP),
     ("gitlab_token", GLPAT),
-    ("slack_token", XOXB),
+    ("slack_bot_token", XOXB),
+    ("slack_user_token", XOXP),
     ("slack_webhook", WEBHOOK),
     ("stripe_key", SK_LIVE),
     ("openai_api_key", OPENAI_LEGACY),
@@ -242,6 +253,13 @@ CROSS_CHECK = [
     ("jwt", JWT_TOKEN),
     ("private_key", PEM),
     ("connection_string_password", "postgres://admin:s3cr3tP4ss@db.internal:5432/app"),
+    ("jfrog_token", "AK" + "Cp" + rand(69)),
+    ("azure_storage_key", "AccountKey=" + rand(86, B64) + "=="),
+    ("discord_bot_token", "M" + rand(23, B64URL) + "." + rand(6, B64URL) + "." + rand(27, B64URL)),
+    ("telegram_bot_token", rand(9, "0123456789") + ":AA" + rand(33, B64URL)),
+    ("twilio_api_key", "S" + "K" + rand(32, HEX)),
+    ("square_token", "sq0" + "csp-" + rand(43, B64URL)),
+    ("password_assignment", 'password = "Tr0ub4dor&3xK9"'),
 ]
 
 

@@ -88,7 +88,8 @@ def anthropic_error_body(exc: TidegateError) -> dict[str, Any]:
     """``{"type": "error", "error": {"type", "message", "code"}}`` for ``exc``.
 
     ``code`` is tidegate's stable error code (``output_blocked``,
-    ``upstream_timeout``…); policy violations add ``policy`` and ``event_id``.
+    ``upstream_timeout``…); policy violations add ``policy`` and ``event_id`` (and ``threat_type``
+    and ``score`` for threat detectors).
     (``error.details`` is left out on purpose: the anthropic SDK parses it
     into a typed union keyed on ``details.error_code``, and an unknown code
     would come out as an unrelated detail class.)
@@ -101,6 +102,9 @@ def anthropic_error_body(exc: TidegateError) -> dict[str, Any]:
     if isinstance(exc, PolicyViolation):
         error["policy"] = exc.policy
         error["event_id"] = exc.event_id
+        if exc.threat_type is not None:
+            error["threat_type"] = exc.threat_type
+            error["score"] = exc.score
     return {"type": "error", "error": error}
 
 

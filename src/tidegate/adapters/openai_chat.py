@@ -109,7 +109,8 @@ CHAT_REQUEST_TABLE = FieldTable.of(
 def openai_error_body(exc: TidegateError) -> dict[str, Any]:
     """``{"error": {"message", "type", "code", "param"}}`` for ``exc``.
 
-    Policy violations add ``policy`` and ``event_id``.
+    Policy violations add ``policy`` and ``event_id`` (and ``threat_type``
+    and ``score`` when a threat detector blocked).
     """
     error: dict[str, Any] = {
         "message": exc.message,
@@ -120,6 +121,9 @@ def openai_error_body(exc: TidegateError) -> dict[str, Any]:
     if isinstance(exc, PolicyViolation):
         error["policy"] = exc.policy
         error["event_id"] = exc.event_id
+        if exc.threat_type is not None:
+            error["threat_type"] = exc.threat_type
+            error["score"] = exc.score
     return {"error": error}
 
 

@@ -57,7 +57,7 @@ class StreamGuard(Protocol):
         ...
 
     def is_clean(self, text: str) -> bool:
-        """Whether no detector reports anything in ``text`` (a cheap one-shot pre-check)."""
+        """Whether no pattern detector reports anything in ``text`` (a cheap one-shot pre-check)."""
         ...
 
 

@@ -19,8 +19,13 @@ from tidegate.detectors import (
     regex_detector,
     resolve,
 )
+from tidegate.detectors.classifier import ClassifierDetector
+from tidegate.detectors.threats import BuiltinThreatClassifier, threat_detectors
 from tidegate.errors import ConfigError
 from tidegate.guard.scanner import DetectorSet
+from tidegate.threats.cache import ModelCache
+
+Detector = PatternDetector | ClassifierDetector
 
 SEVERITY = {"observe": 0, "redact": 1, "block": 2}
 
@@ -35,13 +40,16 @@ class Policy:
         direction: ``"input"``, ``"output"`` or ``"both"``.
         action: ``"observe"``, ``"redact"`` or ``"block"``.
         placeholder: Redaction template (``{entity_type}``, ``{detector}``).
+        stream_first: Classifier detectors under ``block``: release text
+            before its window is judged (see ``PolicyConfig``).
     """
 
     name: str
-    detectors: tuple[PatternDetector, ...]
+    detectors: tuple[Detector, ...]
     direction: str
     action: str
     placeholder: str
+    stream_first: bool = False
 
     def applies_to(self, direction: str) -> bool:
         """Whether the policy covers ``direction`` (``"input"``/``"output"``)."""
@@ -60,6 +68,11 @@ class Plan:
             text back.
         detector_set: ``detectors`` compiled for scanning, shared by every
             stream of this plan.
+        classifiers: The classifier detectors (``threats``, ``onnx``) any
+            policy of this direction uses; they judge windows, not spans.
+        classifier_hold: Whether text must be held until its window is judged
+            (a classifier under an enforcing ``block`` policy with
+            ``stream_first: false``).
     """
 
     direction: str
@@ -67,6 +80,8 @@ class Plan:
     policies: dict[str, tuple[Policy, ...]]
     enforcing: tuple[PatternDetector, ...]
     detector_set: DetectorSet
+    classifiers: tuple[ClassifierDetector, ...] = ()
+    classifier_hold: bool = False
 
     def top_policy(self, detector: str) -> Policy:
         """The most severe policy that covers ``detector``."""
@@ -82,12 +97,17 @@ class Plan:
         return f"[{finding.entity_type}]"
 
 
-def build_custom_detector(spec: CustomDetectorConfig) -> PatternDetector:
+def build_custom_detector(spec: CustomDetectorConfig) -> Detector:
     """Build a config-defined detector.
 
     Raises:
-        ValueError: Missing pattern/keywords, or an invalid or unbounded pattern.
+        ValueError: Missing pattern/keywords, an invalid or unbounded pattern,
+            or an ONNX model that cannot be loaded.
     """
+    if spec.type == "onnx":
+        from tidegate.detectors.onnx import onnx_detector
+
+        return onnx_detector(spec)
     if spec.type == "regex":
         if not spec.pattern:
             raise ValueError("a regex detector needs 'pattern'")
@@ -109,18 +129,29 @@ def build_custom_detector(spec: CustomDetectorConfig) -> PatternDetector:
     )
 
 
-def build_policies(config: TidegateConfig) -> tuple[Policy, ...]:
+def build_policies(config: TidegateConfig, models: ModelCache | None = None) -> tuple[Policy, ...]:
     """Resolve the configured policies against built-in and custom detectors.
 
     In ``mode: monitor`` every policy's action becomes ``observe``: findings
     are recorded under the policy's name, and nothing is redacted, blocked
     or held back.
 
+    Args:
+        config: The configuration.
+        models: Where the built-in threat model is loaded from (a new cache
+            by default); it is only loaded when a detector is used.
+
     Raises:
-        ConfigError: A custom detector is invalid, or a policy names an
-            unknown detector; the message has the key path.
+        ConfigError: A custom detector is invalid, a policy names an unknown
+            detector, or a ``redact`` policy names a classifier detector
+            (classifiers judge windows and have no span to redact); the
+            message has the key path.
     """
-    available = list(default_detectors())
+    classifier = BuiltinThreatClassifier(models or ModelCache())
+    available: list[Detector] = [
+        *default_detectors(config.detection.phone_regions),
+        *threat_detectors(classifier, config.threats),
+    ]
     problems = []
     for i, spec in enumerate(config.custom_detectors):
         try:
@@ -134,9 +165,17 @@ def build_policies(config: TidegateConfig) -> tuple[Policy, ...]:
         except ValueError as exc:
             problems.append(f"policies.{i}.detectors: {exc}")
             continue
+        if p.action == "redact":
+            windowed = [d.name for d in detectors if isinstance(d, ClassifierDetector)]
+            if windowed:
+                problems.append(
+                    f"policies.{i}.action: 'redact' cannot apply to classifier detectors "
+                    f"({', '.join(windowed)}); use 'observe' or 'block' in a separate policy"
+                )
+                continue
         placeholder = p.placeholder or config.redaction.placeholder
         action = "observe" if config.mode == "monitor" else p.action
-        policies.append(Policy(p.name, detectors, p.direction, action, placeholder))
+        policies.append(Policy(p.name, detectors, p.direction, action, placeholder, p.stream_first))
     if problems:
         raise ConfigError(problems)
     return tuple(policies)
@@ -154,11 +193,15 @@ def build_plan(policies: Sequence[Policy], direction: str, *, block_enforces: bo
     """
     by_detector: dict[str, list[Policy]] = {}
     detectors: dict[str, PatternDetector] = {}
+    classifiers: dict[str, ClassifierDetector] = {}
     for policy in policies:
         if not policy.applies_to(direction):
             continue
         for detector in policy.detectors:
-            detectors.setdefault(detector.name, detector)
+            if isinstance(detector, ClassifierDetector):
+                classifiers.setdefault(detector.name, detector)
+            else:
+                detectors.setdefault(detector.name, detector)
             by_detector.setdefault(detector.name, []).append(policy)
     ranked = {
         name: tuple(sorted(ps, key=lambda p: -SEVERITY[p.action]))
@@ -168,8 +211,19 @@ def build_plan(policies: Sequence[Policy], direction: str, *, block_enforces: bo
     enforcing = tuple(
         d for d in detectors.values() if any(p.action in enforcing_actions for p in ranked[d.name])
     )
+    hold = block_enforces and any(
+        p.action == "block" and not p.stream_first for name in classifiers for p in ranked[name]
+    )
     chosen = tuple(detectors.values())
-    return Plan(direction, chosen, ranked, enforcing, DetectorSet.build(chosen))
+    return Plan(
+        direction,
+        chosen,
+        ranked,
+        enforcing,
+        DetectorSet.build(chosen),
+        tuple(classifiers.values()),
+        hold,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,19 +15,26 @@ is held: every delta is released unchanged, and findings are only recorded.
 When evaluations happen is the *strategy* (:class:`EvaluationSchedule`).
 Text that has not been evaluated is never released under an enforcing
 policy: a sparser strategy means longer holdback, never exposure.
+
+Classifier detectors (``threats``, ``onnx``) go through their own path,
+:class:`~tidegate.guard.classify.ClassifierJudge`, which judges windows; under
+a holding policy the release bound is also the end of the last judged window.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 
 from tidegate.audit import AuditSink, GuardEvent, new_event_id
 from tidegate.config import StreamingConfig, TerminationConfig
 from tidegate.detectors.base import DetectorError, Finding
 from tidegate.errors import PolicyViolation
+from tidegate.guard.classify import ClassifierJudge
 from tidegate.guard.policy import Plan, Redaction, merge_redactions, redact_segment
 from tidegate.guard.scanner import IncrementalScanner, scan_text
 from tidegate.logs import get_logger
@@ -35,6 +42,9 @@ from tidegate.logs import get_logger
 _SENTENCE_END = frozenset(".!?\n\u3002\uff01\uff1f")  # ASCII and CJK full stops
 
 Clock = Callable[[], float]
+T = TypeVar("T")
+Offload = Callable[[Callable[[], Any]], Awaitable[Any]]
+"""Runs a blocking call in a worker thread and awaits its result."""
 
 MAX_TIMED_DELTAS = 4096
 """Deltas per guard whose ``push`` time is kept one by one (``GuardStats.delta_seconds``)."""
@@ -139,6 +149,8 @@ class GuardedStream:
         early_termination: Whether output block policies end the stream.
         clock: Monotonic clock in seconds.
         termination: The error a block raises (default: tidegate's own).
+        offload: Runs classifier scoring off the event loop, for
+            :meth:`paced` (the engine's worker threads).
 
     Attributes:
         stats: Counts and timings (deltas, chars, holdback, evaluations).
@@ -154,6 +166,7 @@ class GuardedStream:
         early_termination: bool = True,
         clock: Clock = time.monotonic,
         termination: TerminationConfig | None = None,
+        offload: Offload | None = None,
     ) -> None:
         self._termination = termination
         self._plan = plan
@@ -168,6 +181,20 @@ class GuardedStream:
         self._enforcing_idx = tuple(
             i for i, d in enumerate(plan.detectors) if any(d is e for e in plan.enforcing)
         )
+        self._offload = offload
+        self._judge = (
+            ClassifierJudge(
+                plan,
+                streaming,
+                audit,
+                fail_open=fail_open,
+                early_termination=early_termination,
+                termination=termination,
+            )
+            if plan.classifiers
+            else None
+        )
+        self._holds = self._enforcing or (self._judge is not None and self._judge.holds)
 
     def _channel(self, name: str) -> _Channel:
         channel = self._channels.get(name)
@@ -205,13 +232,17 @@ class GuardedStream:
         return released
 
     def _push(self, channel: str, text: str) -> list[str]:
-        if not self._plan.detectors:
+        judge = self._judge
+        if not self._plan.detectors and judge is None:
             return [text]
         ch = self._channel(channel)
-        ch.scanner.feed(text)
-        if ch.schedule.note(text):
-            self._evaluate(ch, final=False)
-        if not self._enforcing:
+        if self._plan.detectors:
+            ch.scanner.feed(text)
+            if ch.schedule.note(text):
+                self._evaluate(ch, final=False)
+        if judge is not None:
+            judge.feed(channel, text)
+        if not self._holds:
             ch.held_from += len(text)
             return [text]
         ch.held += text
@@ -231,7 +262,10 @@ class GuardedStream:
         stats = self.stats
         t0 = time.perf_counter()
         try:
-            self._evaluate(ch, final=True)
+            if self._plan.detectors:
+                self._evaluate(ch, final=True)
+            if self._judge is not None:
+                self._judge.finish(channel)
             released = self._release(ch, final=True)
         finally:
             stats.seconds += time.perf_counter() - t0
@@ -240,8 +274,8 @@ class GuardedStream:
         return released
 
     def active(self) -> bool:
-        """Whether any detector runs on this direction."""
-        return bool(self._plan.detectors)
+        """Whether any detector (pattern or classifier) runs on this direction."""
+        return bool(self._plan.detectors or self._plan.classifiers)
 
     def is_clean(self, text: str) -> bool:
         """Whether no detector reports anything in ``text``, as one whole text.
@@ -249,6 +283,9 @@ class GuardedStream:
         A cheap pre-check for short structural values (ids, names): nothing
         is recorded, nothing is released. A failing detector counts as not
         clean, so the caller falls back to the full guard (which fails closed).
+        Only pattern detectors are consulted: classifiers judge text, and a
+        structural value (an id, a name, a header) is not text they could
+        judge in any meaningful way (under 8 letters they score nothing).
         """
         if not self._plan.detectors:
             return True
@@ -260,6 +297,56 @@ class GuardedStream:
     def holding(self) -> bool:
         """Whether any channel holds text back."""
         return any(ch.held for ch in self._channels.values())
+
+    async def paced(self, chunks: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Relay ``chunks``, judging due classifier windows off the event loop between them.
+
+        The relay processes each chunk (pushing its deltas) before it asks for
+        the next; in between, the windows those deltas completed are scored in
+        a worker thread (:meth:`settle`). Held text they clear is released with
+        the next chunk's deltas, or by ``end``. When the upstream is done, the
+        windows that ending each open channel will need are scored ahead, so
+        ``end`` finds them ready.
+
+        Args:
+            chunks: The upstream body chunks.
+
+        Yields:
+            The same chunks.
+
+        Raises:
+            PolicyViolation: A block policy flagged a window (the relay turns
+                it into the format's error event).
+        """
+        if self._judge is None or self._offload is None:
+            async for chunk in chunks:
+                yield chunk
+            return
+        self._judge.deferred = True
+        async for chunk in chunks:
+            yield chunk
+            await self.settle()
+        await self.settle(final=True)
+
+    async def settle(self, *, final: bool = False) -> None:
+        """Score the due classifier windows in a worker thread and apply the verdicts.
+
+        Args:
+            final: Also score the windows that ending each open channel needs.
+
+        Raises:
+            PolicyViolation: A block policy flagged a window, or the classifier
+                failed (fail closed).
+        """
+        judge = self._judge
+        if judge is None or self._offload is None or not (final or judge.due()):
+            return
+        try:
+            scored = await self._offload(partial(judge.score_due, final=final))
+        except Exception as exc:  # a broken model fails closed, as inline
+            judge.failed("", exc)
+            return
+        judge.apply(scored)
 
     def _evaluate(self, ch: _Channel, *, final: bool) -> None:
         self.stats.evaluations += 1
@@ -330,7 +417,12 @@ class GuardedStream:
 
     def _release(self, ch: _Channel, *, final: bool) -> list[str]:
         end = ch.held_from + len(ch.held)
-        safe = end if final else min(ch.scanner.settled(self._enforcing_idx), end)
+        safe = end
+        if not final:
+            if self._enforcing:
+                safe = min(safe, ch.scanner.settled(self._enforcing_idx))
+            if self._judge is not None and self._judge.holds:
+                safe = min(safe, self._judge.judged_to(ch.name))
         if not ch.deltas or ch.deltas[0] > safe:
             return []
         spans = merge_redactions(ch.pending)

@@ -1,11 +1,11 @@
-"""Secret detectors (group ``"secrets"``): one bounded pattern per credential kind.
+"""The first secret detectors: code hosts, registries, LLM vendors, keys, JWTs, URLs.
 
 Formats follow the vendors' published token formats. Where Yelp's
 ``detect-secrets`` ships a plugin for the same kind, the pattern here is that
 plugin's ``denylist`` regex made bounded (``+`` and ``{n,}`` replaced by
-``{m,n}`` ranges) and anchored with look-arounds, and the plugin is named in
-:data:`DETECT_SECRETS_PLUGINS`; the test suite checks that the plugin also flags
-every positive example. Secret values are never logged by this module.
+``{m,n}`` ranges) and anchored with look-arounds (see
+:data:`~tidegate.detectors.secrets.DETECT_SECRETS_PLUGINS`). Secret values are
+never logged by this module.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from types import MappingProxyType
 
 import regex
 
 from tidegate.detectors.base import PatternDetector, Validator
+from tidegate.detectors.secrets._build import GROUP, not_placeholder
+from tidegate.detectors.secrets._build import B as _B
+from tidegate.detectors.secrets._build import E as _E
 
-__all__ = ["DETECT_SECRETS_PLUGINS", "SECRET_DETECTORS", "is_plausible_password", "is_valid_jwt"]
-
-GROUP = "secrets"
-
-_B = r"(?<![A-Za-z0-9_\-])"  # token start: not inside a longer token
-_E = r"(?![A-Za-z0-9_\-])"  # token end: not followed by more token chars
+__all__ = ["CORE_DETECTORS", "is_plausible_password", "is_valid_jwt"]
 
 
 def _detector(
@@ -34,7 +31,7 @@ def _detector(
     max_match_chars: int,
     context_chars: int = 1,
     *,
-    validator: Validator | None = None,
+    validator: Validator | None = not_placeholder,
     score: float = 1.0,
     span_group: int | str = 0,
     anchor: str | None = None,
@@ -80,27 +77,6 @@ GITLAB_TOKEN = _detector(
 """GitLab tokens (``glpat-`` personal, ``glptt-`` trigger, ``GR1348941`` runner
 registration, ...), GitLab's token prefixes, detect-secrets
 ``GitLabTokenDetector``: max 89 chars, 1 char of context."""
-
-SLACK_TOKEN = _detector(
-    "slack_token",
-    "SLACK_TOKEN",
-    _B
-    + r"(?:xox[abposr]|xoxe\.xox[bp]|xoxe|xapp)-(?:[0-9A-Za-z]{1,15}-){1,4}[0-9A-Za-z]{16,160}"
-    + _E,
-    234,
-)
-"""Slack bot/user/app/refresh tokens (``xoxb-``, ``xoxp-``, ``xapp-``, ...),
-detect-secrets ``SlackDetector``: max 234 chars, 1 char of context."""
-
-SLACK_WEBHOOK = _detector(
-    "slack_webhook",
-    "SLACK_WEBHOOK",
-    r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]{8,12}/B[A-Za-z0-9_]{8,12}/"
-    r"[A-Za-z0-9_]{20,32}(?![A-Za-z0-9_])",
-    93,
-)
-"""Slack incoming-webhook URLs, detect-secrets ``SlackDetector``: max 93 chars,
-1 char of context."""
 
 STRIPE_KEY = _detector(
     "stripe_key",
@@ -239,6 +215,7 @@ PRIVATE_KEY = _detector(
     r"|(?:(?:\s{1,2}|\\r?\\n)[A-Za-z0-9+/=]{16,100}){1,57})",
     5996,
     0,
+    validator=None,  # DER runs of "AAAAAAAA" are normal in key bodies
 )
 """PEM/OpenSSH/PGP private key blocks (``-----BEGIN ... PRIVATE KEY-----`` to
 the matching END line, or to the end of the base64 body when the END line never
@@ -282,12 +259,10 @@ userinfo), detect-secrets ``BasicAuthDetector``. Only the password is reported;
 group 0 is at most 414 chars (scheme 25, user 128, password 256), 1 char of
 context."""
 
-SECRET_DETECTORS: tuple[PatternDetector, ...] = (
+CORE_DETECTORS: tuple[PatternDetector, ...] = (
     AWS_ACCESS_KEY,
     GITHUB_TOKEN,
     GITLAB_TOKEN,
-    SLACK_TOKEN,
-    SLACK_WEBHOOK,
     STRIPE_KEY,
     OPENAI_API_KEY,
     ANTHROPIC_API_KEY,
@@ -301,25 +276,4 @@ SECRET_DETECTORS: tuple[PatternDetector, ...] = (
     PRIVATE_KEY,
     CONNECTION_STRING_PASSWORD,
 )
-"""All default secret detectors, in reporting order."""
-
-DETECT_SECRETS_PLUGINS: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "aws_access_key": "AWSKeyDetector",
-        "github_token": "GitHubTokenDetector",
-        "gitlab_token": "GitLabTokenDetector",
-        "slack_token": "SlackDetector",
-        "slack_webhook": "SlackDetector",
-        "stripe_key": "StripeDetector",
-        "openai_api_key": "OpenAIDetector",
-        "npm_token": "NpmDetector",
-        "pypi_token": "PypiTokenDetector",
-        "sendgrid_api_key": "SendGridDetector",
-        "mailchimp_api_key": "MailchimpDetector",
-        "jwt": "JwtTokenDetector",
-        "private_key": "PrivateKeyDetector",
-        "connection_string_password": "BasicAuthDetector",
-    }
-)
-"""Detector name -> the ``detect_secrets.plugins`` class that covers the same
-kind (a superset or subset of formats; see each detector's docstring)."""
+"""The first detectors, in reporting order."""
