@@ -212,7 +212,7 @@ def steps(model_path: Path | None) -> list[str]:
     variants = (
         ("TF-IDF n-grams only (development data, no templates, no signals)", False, False, False),
         ("+ templated variants and hard negatives", True, False, False),
-        ("+ hand-written signals, stacked (shipped until 2026-11)", True, True, False),
+        ("+ hand-written signals, stacked (previously shipped)", True, True, False),
         ("+ short everyday requests as benign (shipped)", True, True, True),
     )
     lines = [
