@@ -210,9 +210,10 @@ def steps(model_path: Path | None) -> list[str]:
     import train_threats
 
     variants = (
-        ("TF-IDF n-grams only (development data, no templates, no signals)", False, False),
-        ("+ templated variants and hard negatives", True, False),
-        ("+ hand-written signals, stacked (shipped)", True, True),
+        ("TF-IDF n-grams only (development data, no templates, no signals)", False, False, False),
+        ("+ templated variants and hard negatives", True, False, False),
+        ("+ hand-written signals, stacked (previously shipped)", True, True, False),
+        ("+ short everyday requests as benign (shipped)", True, True, True),
     )
     lines = [
         "| step | ROC AUC | recall @ 1% FPR | recall @ 3% FPR | NotInject FPR @ 3% point | "
@@ -220,8 +221,10 @@ def steps(model_path: Path | None) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     sets = threat_data.held_out()
-    for name, augment, signals in variants:
-        fitted = train_threats.train(augment=augment, use_signals=signals, log=lambda *_: None)
+    for name, augment, signals, everyday in variants:
+        fitted = train_threats.train(
+            augment=augment, use_signals=signals, everyday=everyday, log=lambda *_: None
+        )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "m.npz"
             train_threats.save(fitted, path)

