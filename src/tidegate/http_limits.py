@@ -22,7 +22,7 @@ request's headers:
 No endpoint is known at that point, so both answers are plain text, as
 uvicorn's own ``400 Invalid HTTP request``. Once the headers are complete,
 the request body is the app's business (``limits.body_idle_timeout_s``, in
-:func:`tidegate.app.read_body`).
+:func:`tidegate.bodies.read_body`).
 """
 
 from __future__ import annotations

@@ -240,7 +240,7 @@ def _input_engine() -> GuardEngine:
 def test_no_planted_value_goes_upstream_from_any_request_field(
     fmt: str, value: str, path: list[str | int], where: str
 ) -> None:
-    from tidegate.app import guard_input
+    from tidegate.bodies import guard_input
 
     body = json.loads(json.dumps(REQUEST_BASES[fmt]))
     planted = nest(path, value) if where != "as_key" else {value: 1}
@@ -275,7 +275,7 @@ def test_no_planted_value_goes_upstream_from_any_request_field(
     ids=["duplicate-key", "lone-surrogate", "parser-depth", "walker-depth"],
 )
 def test_ambiguous_or_malformed_bodies_are_refused(raw: bytes) -> None:
-    from tidegate.app import guard_input
+    from tidegate.bodies import guard_input
     from tidegate.errors import BadRequestError
 
     adapter = ADAPTERS["chat"]

@@ -23,8 +23,8 @@ from typing import Any
 
 from tidegate.adapters.base import WireAdapter, dumps, loads_strict
 from tidegate.adapters.release import guard_body
-from tidegate.app import ERROR_TABLE
 from tidegate.audit import EventCollector
+from tidegate.bodies import ERROR_TABLE
 from tidegate.errors import PolicyViolation, UpstreamError, UpstreamProtocolError
 from tidegate.guard.engine import GuardEngine
 from tidegate.guard.hook import guard_whole
